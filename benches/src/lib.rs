@@ -1,0 +1,1 @@
+//! Criterion benchmarks for ethox live in `benches/benches/`.

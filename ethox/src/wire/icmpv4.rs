@@ -1,0 +1,1 @@
+//! ICMP for IPv4 (RFC 792).

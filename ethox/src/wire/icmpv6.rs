@@ -1,0 +1,1 @@
+//! ICMP for IPv6 (RFC 4443).

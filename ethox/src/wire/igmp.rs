@@ -1,0 +1,1 @@
+//! IGMPv1 and IGMPv2 (RFC 1112, RFC 2236).

@@ -1,0 +1,1 @@
+//! IPv4 headers (RFC 791), CIDR blocks and address classification.

@@ -1,0 +1,1 @@
+//! Multicast Listener Discovery version 2 (RFC 3810).

@@ -1,0 +1,1 @@
+//! IPv6 neighbor discovery messages and options (RFC 4861).

@@ -1,0 +1,1 @@
+//! The libpcap capture file format, written and read without std.

@@ -1,0 +1,1 @@
+//! One-line, tcpdump-like descriptions of frames across all layers.

@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzz target: pcap_reader (not written yet; the module's parser is pending).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = data;
+});

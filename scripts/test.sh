@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's whole test suite: what the README's test command runs and
+# what CI runs. Tests that need privileges or tools skip with a message as
+# a normal user; with ETHOX_REQUIRE_NET=1 (set by .ci/run) a skip fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "core without alloc or std, and with alloc only"
+cargo build -p ethox --no-default-features
+cargo build -p ethox --no-default-features --features alloc
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "release build of the workspace"
+cargo build --workspace --release
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+step "tests without std"
+cargo test -p ethox --no-default-features --lib 2>&1 | tee -a "$log"
+
+step "tests"
+cargo test --workspace 2>&1 | tee -a "$log"
+
+# One closing line over every test binary above (cargo prints one per
+# binary, and the last of them is often an empty doc-test run).
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, i; exit (f > 0) }' "$log"
