@@ -16,7 +16,7 @@
 //! assert_eq!(checksum::finish(0xddf2), 0x220d);
 //! ```
 
-use super::ip::{Ipv4Addr, Ipv6Addr};
+use super::ip::{IpAddr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 /// Bytes folded into the wide accumulators before they are reduced; keeps
 /// the `u64` lanes far from overflowing for any slice length.
@@ -151,6 +151,31 @@ pub fn ipv4_pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u1
 pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
     let tail = [(length >> 16) as u16, length as u16, next_header as u16];
     combine(&[sum(&src.octets()), sum(&dst.octets()), combine(&tail)])
+}
+
+/// Sum of the pseudo-header for an upper-layer packet of `length` bytes
+/// between `src` and `dst`, in whichever family they belong to.
+///
+/// Upper layers (UDP, TCP, ICMPv6) call this so that one code path serves
+/// IPv4 and IPv6. Addresses of different families cannot occur on one
+/// packet; if a caller passes them anyway, the IPv4 one is taken in its
+/// IPv4-mapped IPv6 form rather than panicking.
+pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: IpProtocol, length: u32) -> u16 {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            // An IPv4 datagram cannot carry more than 65535 bytes.
+            let length = u16::try_from(length).unwrap_or(u16::MAX);
+            ipv4_pseudo_header(s, d, protocol.into(), length)
+        }
+        (s, d) => ipv6_pseudo_header(as_ipv6(s), as_ipv6(d), protocol.into(), length),
+    }
+}
+
+fn as_ipv6(addr: IpAddr) -> Ipv6Addr {
+    match addr {
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+        IpAddr::V6(a) => a,
+    }
 }
 
 #[cfg(test)]
