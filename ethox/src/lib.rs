@@ -41,4 +41,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod nic;
+pub mod time;
 pub mod wire;
