@@ -76,6 +76,12 @@ impl<const N: usize> IndexQueue<N> {
     fn len(&self) -> usize {
         self.len
     }
+
+    fn swap_front(&mut self) {
+        if self.len >= 2 {
+            self.slots.swap(self.head, (self.head + 1) % N);
+        }
+    }
 }
 
 /// One end of an in-memory link with `N` frame buffers.
@@ -193,12 +199,23 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> MemoryNic<S, N> {
     /// Takes the next transmitted frame off the transmit queue and hands
     /// its bytes to `f`, as the link would.
     pub fn drain_one<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        self.drain_one_mut(|frame| f(frame))
+    }
+
+    /// [`drain_one`](Self::drain_one), with the bytes writable (a faulty
+    /// wire changes them in passing).
+    pub fn drain_one_mut<T>(&mut self, f: impl FnOnce(&mut [u8]) -> T) -> Option<T> {
         let index = self.tx_queue.pop()?;
         let len = usize::from(self.lens[usize::from(index)]);
         let range = self.slot_range(index, len);
-        let result = f(&self.storage.as_ref()[range]);
+        let result = f(&mut self.storage.as_mut()[range]);
         self.free.push(index);
         Some(result)
+    }
+
+    /// Swaps the two frames at the front of the transmit queue.
+    pub(crate) fn swap_front_tx(&mut self) {
+        self.tx_queue.swap_front();
     }
 
     fn slot_range(&self, index: u16, len: usize) -> core::ops::Range<usize> {

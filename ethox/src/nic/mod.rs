@@ -56,6 +56,7 @@
 //! assert_eq!(counter.0, 60);
 //! ```
 
+pub mod fault;
 pub mod memory;
 
 use core::fmt;
