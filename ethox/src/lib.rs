@@ -41,6 +41,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod layer;
 pub mod nic;
 pub mod time;
 pub mod wire;
