@@ -42,6 +42,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod layer;
+pub mod managed;
 pub mod nic;
 pub mod time;
 pub mod wire;

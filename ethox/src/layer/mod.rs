@@ -17,3 +17,4 @@
 //! `Out` in place to answer without copying the payload.
 
 pub mod eth;
+pub mod neighbor;
