@@ -603,12 +603,38 @@ impl<S: PcapSink> PcapWriter<S> {
         timestamp: Duration,
         frame: &[u8],
     ) -> core::result::Result<(), PcapWriteError<S::Error>> {
+        let orig_len = u32::try_from(frame.len()).map_err(|_| PcapWriteError::FrameTooLong)?;
+        self.write(timestamp, frame, orig_len)
+    }
+
+    /// Appends a record read from another file, keeping its `orig_len`
+    /// (to copy or filter a capture). Its data is cut to this file's
+    /// `snaplen` like a frame's; an `orig_len` below the data's length is
+    /// raised to it.
+    pub fn write_record(
+        &mut self,
+        record: &PcapRecord<'_>,
+    ) -> core::result::Result<(), PcapWriteError<S::Error>> {
+        let stored = u32::try_from(record.data.len()).map_err(|_| PcapWriteError::FrameTooLong)?;
+        let timestamp = Duration::new(u64::from(record.timestamp_secs), record.timestamp_nanos);
+        self.write(timestamp, record.data, record.orig_len.max(stored))
+    }
+
+    fn write(
+        &mut self,
+        timestamp: Duration,
+        frame: &[u8],
+        orig_len: u32,
+    ) -> core::result::Result<(), PcapWriteError<S::Error>> {
         let secs =
             u32::try_from(timestamp.as_secs()).map_err(|_| PcapWriteError::TimestampOverflow)?;
         let fraction = timestamp.subsec_nanos() / self.resolution.nanos_per_unit();
-        let orig_len = u32::try_from(frame.len()).map_err(|_| PcapWriteError::FrameTooLong)?;
-        let incl_len = orig_len.min(self.snaplen);
-        let data = frame.get(..incl_len as usize).unwrap_or(frame);
+        let data = match frame.get(..self.snaplen as usize) {
+            Some(cut) => cut,
+            None => frame,
+        };
+        // At most snaplen, which fits u32.
+        let incl_len = data.len() as u32;
 
         let mut header = [0u8; RECORD_HEADER_LEN];
         header[field::TS_SEC].copy_from_slice(&secs.to_le_bytes());
@@ -1037,6 +1063,35 @@ mod tests {
             write_file(TimestampResolution::Micro, 262144, &frames),
             DORA_FILE
         );
+    }
+
+    #[test]
+    fn write_record_keeps_orig_len() {
+        let file = big_endian_file(MAGIC_NANOS, 7);
+        let records: Vec<PcapRecord> = PcapReader::new(&file)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut writer =
+            PcapWriter::new(IoSinkless::default(), TimestampResolution::Nano, 50).unwrap();
+        for record in &records {
+            writer.write_record(record).unwrap();
+        }
+        // A record claiming less than it holds.
+        let liar = PcapRecord {
+            orig_len: 1,
+            ..records[0]
+        };
+        writer.write_record(&liar).unwrap();
+        let out = writer.into_inner().0;
+        let copied: Vec<PcapRecord> = PcapReader::new(&out).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(copied.len(), 3);
+        assert_eq!(copied[0].data, &ARP_REQUEST[..50]);
+        assert_eq!(
+            (copied[0].orig_len, copied[1].orig_len, copied[2].orig_len),
+            (60, 100, 60)
+        );
+        assert_eq!(copied[1].timestamp(), records[1].timestamp());
     }
 
     #[test]
