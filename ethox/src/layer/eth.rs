@@ -240,13 +240,13 @@ pub struct Init {
 }
 
 /// A received frame for this host, lent to the upper layer.
-pub struct In<'a, 'd, D: Device + 'd> {
+pub struct In<'a, 'd, D: Device> {
     packet: Packet<'a, 'd, D>,
     repr: EthernetRepr,
     endpoint: &'a mut Endpoint,
 }
 
-impl<'a, 'd, D: Device + 'd> In<'a, 'd, D> {
+impl<'a, 'd, D: Device> In<'a, 'd, D> {
     /// The parsed header.
     pub fn repr(&self) -> EthernetRepr {
         self.repr
@@ -311,12 +311,12 @@ impl<'a, 'd, D: Device + 'd> In<'a, 'd, D> {
 }
 
 /// An empty buffer to build a frame in.
-pub struct Raw<'a, 'd, D: Device + 'd> {
+pub struct Raw<'a, 'd, D: Device> {
     packet: Packet<'a, 'd, D>,
     endpoint: &'a mut Endpoint,
 }
 
-impl<'a, 'd, D: Device + 'd> Raw<'a, 'd, D> {
+impl<'a, 'd, D: Device> Raw<'a, 'd, D> {
     /// The packet's timestamp and the device's capabilities.
     pub fn info(&self) -> Info {
         self.packet.handle.info()
@@ -359,12 +359,12 @@ impl<'a, 'd, D: Device + 'd> Raw<'a, 'd, D> {
 }
 
 /// A frame with its header written and its payload writable.
-pub struct Out<'a, 'd, D: Device + 'd> {
+pub struct Out<'a, 'd, D: Device> {
     packet: Packet<'a, 'd, D>,
     endpoint: &'a mut Endpoint,
 }
 
-impl<'a, 'd, D: Device + 'd> Out<'a, 'd, D> {
+impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     /// The packet's timestamp and the device's capabilities.
     pub fn info(&self) -> Info {
         self.packet.handle.info()

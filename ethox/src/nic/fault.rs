@@ -270,14 +270,8 @@ impl<D: Device> FaultInjector<D> {
 }
 
 impl<D: Device> Device for FaultInjector<D> {
-    type Handle<'d>
-        = D::Handle<'d>
-    where
-        Self: 'd;
-    type Payload<'d>
-        = D::Payload<'d>
-    where
-        Self: 'd;
+    type Handle<'d> = D::Handle<'d>;
+    type Payload<'d> = D::Payload<'d>;
 
     fn rx<R: Recv<Self>>(&mut self, max: usize, receiver: R) -> Result<usize> {
         self.inner.rx(

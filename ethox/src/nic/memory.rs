@@ -260,14 +260,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> MemoryNic<S, N> {
 }
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for MemoryNic<S, N> {
-    type Handle<'d>
-        = MemoryHandle
-    where
-        Self: 'd;
-    type Payload<'d>
-        = MemoryFrame<'d>
-    where
-        Self: 'd;
+    type Handle<'d> = MemoryHandle;
+    type Payload<'d> = MemoryFrame<'d>;
 
     fn rx<R: Recv<Self>>(&mut self, max: usize, mut receiver: R) -> Result<usize> {
         let mut count = 0;
@@ -311,6 +305,10 @@ impl Handle for MemoryHandle {
         // fail here.
         self.queued = true;
         Ok(())
+    }
+
+    fn is_queued(&self) -> bool {
+        self.queued
     }
 
     fn info(&self) -> Info {

@@ -56,6 +56,7 @@
 //! assert_eq!(counter.0, 60);
 //! ```
 
+pub mod capture;
 pub mod fault;
 pub mod memory;
 
@@ -166,6 +167,11 @@ pub trait Handle {
     /// full; the buffer is then released as if not queued.
     fn queue(&mut self) -> Result<()>;
 
+    /// Whether [`queue`](Self::queue) succeeded for this packet: the
+    /// device transmits it when the callback returns. Wrappers (capture,
+    /// statistics) use it to see what the stack sent.
+    fn is_queued(&self) -> bool;
+
     /// The timestamp and capabilities for this packet.
     fn info(&self) -> Info;
 }
@@ -198,14 +204,14 @@ pub trait PayloadMut: Payload {
 
 /// A buffer lent by a device: its handle and its payload, both borrowed
 /// for `'a` from a device borrowed for `'d`.
-pub struct Packet<'a, 'd, D: Device + ?Sized + 'd> {
+pub struct Packet<'a, 'd, D: Device + ?Sized> {
     /// Queues the buffer and reports its [`Info`].
     pub handle: &'a mut D::Handle<'d>,
     /// The frame bytes.
     pub payload: &'a mut D::Payload<'d>,
 }
 
-impl<'d, D: Device + ?Sized + 'd> Packet<'_, 'd, D> {
+impl<'d, D: Device + ?Sized> Packet<'_, 'd, D> {
     /// A shorter borrow of the same packet, to hand to an inner handler
     /// and keep using afterwards.
     pub fn reborrow(&mut self) -> Packet<'_, 'd, D> {
@@ -224,14 +230,10 @@ impl<'d, D: Device + ?Sized + 'd> Packet<'_, 'd, D> {
 /// A source and sink of frames that lends its buffers to the stack.
 pub trait Device {
     /// The per-packet handle, possibly borrowing device state for `'d`.
-    type Handle<'d>: Handle + ?Sized
-    where
-        Self: 'd;
+    type Handle<'d>: Handle + ?Sized;
 
     /// The per-packet buffer, possibly borrowing device memory for `'d`.
-    type Payload<'d>: PayloadMut + ?Sized
-    where
-        Self: 'd;
+    type Payload<'d>: PayloadMut + ?Sized;
 
     /// Lends up to `max` received frames to `receiver`, one at a time, and
     /// returns how many it lent. Zero means nothing was waiting.
