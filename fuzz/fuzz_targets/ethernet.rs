@@ -5,8 +5,12 @@ use ethox::wire::ethernet::{EthernetFrame, EthernetRepr};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(frame) = EthernetFrame::new_checked(data) else { return };
-    let Ok(repr) = EthernetRepr::parse(&frame) else { return };
+    let Ok(frame) = EthernetFrame::new_checked(data) else {
+        return;
+    };
+    let Ok(repr) = EthernetRepr::parse(&frame) else {
+        return;
+    };
     let _ = frame.payload();
     let mut out = [0u8; 18];
     let len = repr.buffer_len();

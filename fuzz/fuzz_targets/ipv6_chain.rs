@@ -11,7 +11,9 @@ use ethox::wire::ipv6::{
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(packet) = Ipv6Packet::new_checked(data) else { return };
+    let Ok(packet) = Ipv6Packet::new_checked(data) else {
+        return;
+    };
     let _ = packet.payload();
 
     if let Ok(repr) = Ipv6Repr::parse(&packet) {
@@ -26,7 +28,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let Ok(chain) = Ipv6HeaderChain::new(&packet) else { return };
+    let Ok(chain) = Ipv6HeaderChain::new(&packet) else {
+        return;
+    };
     let mut items = 0;
     for item in chain {
         items += 1;
