@@ -17,6 +17,9 @@ cargo build -p ethox --no-default-features --features alloc
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "fuzz targets compile"
+cargo check --quiet --manifest-path fuzz/Cargo.toml --bins
+
 step "release build of the workspace"
 cargo build --workspace --release
 

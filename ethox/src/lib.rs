@@ -10,28 +10,47 @@
 //! * **Zero copy.** Packet buffers belong to the NIC; layers borrow them for
 //!   the duration of a callback, parse in place and answer in place.
 //!
-//! # Where to start
+//! # A tour
 //!
-//! The [`wire`] module holds the packet formats: for every protocol a byte
-//! view over a buffer (`EthernetFrame`, `Ipv4Packet`, `TcpPacket`, ...) that
-//! reads and writes fields in place, and a `Repr` that is the parsed, owned
-//! meaning of a header. Parsing an Ethernet frame looks like this:
+//! * [`wire`]: the packet formats. For every protocol a byte view over a
+//!   buffer (`EthernetFrame`, `Ipv4Packet`, `TcpPacket`, ...) that reads
+//!   and writes fields in place, and a `Repr`: the parsed meaning of a
+//!   header. [`wire::pretty`] prints any frame on one line.
+//! * [`nic`]: where packet buffers come from. A [`nic::Device`] lends its
+//!   buffers to the stack a batch at a time; [`nic::memory`] is an
+//!   in-memory link for tests and demos, [`nic::fault`] injects seeded
+//!   faults, [`nic::capture`] records pcap files.
+//! * [`layer`]: the protocol endpoints of the callback tree, starting with
+//!   [`layer::eth`]; each wraps the next layer's handler.
+//! * [`time`], [`managed`]: time without a clock, storage without an
+//!   allocator.
+//!
+//! Parsing a frame and printing it:
 //!
 //! ```
-//! use ethox::wire::ethernet::{EthernetFrame, EthernetRepr, EtherType};
+//! use ethox::wire::ethernet::{EtherType, EthernetFrame, EthernetRepr};
+//! use ethox::wire::pretty::PrettyFrame;
 //!
 //! let bytes = [
 //!     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // destination: broadcast
 //!     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, // source
 //!     0x08, 0x06,                         // EtherType: ARP
-//!     0x00, 0x01,                         // (payload follows)
+//!     0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, // request
+//!     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 10, 0, 0, 1, // sender
+//!     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 10, 0, 0, 2, // target
 //! ];
 //! let frame = EthernetFrame::new_checked(&bytes[..]).unwrap();
 //! let repr = EthernetRepr::parse(&frame).unwrap();
 //! assert!(repr.dst.is_broadcast());
 //! assert_eq!(repr.ethertype, EtherType::Arp);
-//! assert_eq!(frame.payload(), &[0x00, 0x01]);
+//! assert_eq!(
+//!     PrettyFrame::new(&bytes).to_string(),
+//!     "ARP request who-has 10.0.0.2 tell 10.0.0.1"
+//! );
 //! ```
+//!
+//! Sending a frame between two hosts on the in-memory link is shown in
+//! [`layer::eth`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -262,6 +262,11 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
         self.endpoint.addr
     }
 
+    /// The whole frame, header included.
+    pub fn frame(&self) -> &[u8] {
+        self.packet.payload.payload()
+    }
+
     /// The payload after the header.
     pub fn payload(&self) -> &[u8] {
         self.packet
