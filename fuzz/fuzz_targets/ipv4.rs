@@ -15,7 +15,7 @@ fn cidr_properties(data: &[u8]) {
     let Some(&[a, b, c, d, prefix, x, y, z, w]) = data.first_chunk::<9>() else {
         return;
     };
-    let Some(cidr) = Ipv4Cidr::new(Ipv4Addr::new(a, b, c, d), prefix) else {
+    let Ok(cidr) = Ipv4Cidr::new(Ipv4Addr::new(a, b, c, d), prefix) else {
         assert!(prefix > 32);
         return;
     };

@@ -58,6 +58,61 @@ impl core::fmt::Display for IpProtocol {
     }
 }
 
+/// An IPv4 or IPv6 address with a prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IpCidr {
+    /// An IPv4 block.
+    V4(super::ipv4::Ipv4Cidr),
+    /// An IPv6 block.
+    V6(super::ipv6::Ipv6Cidr),
+}
+
+impl IpCidr {
+    /// A block of `prefix_len` bits around `address`;
+    /// [`Error::BadLength`](super::Error::BadLength) beyond the family's
+    /// address width.
+    pub fn new(address: IpAddr, prefix_len: u8) -> super::Result<IpCidr> {
+        match address {
+            IpAddr::V4(a) => super::ipv4::Ipv4Cidr::new(a, prefix_len).map(IpCidr::V4),
+            IpAddr::V6(a) => super::ipv6::Ipv6Cidr::new(a, prefix_len).map(IpCidr::V6),
+        }
+    }
+
+    /// The address, host bits included.
+    pub fn address(&self) -> IpAddr {
+        match self {
+            IpCidr::V4(c) => IpAddr::V4(c.address()),
+            IpCidr::V6(c) => IpAddr::V6(c.address()),
+        }
+    }
+
+    /// The prefix length.
+    pub fn prefix_len(&self) -> u8 {
+        match self {
+            IpCidr::V4(c) => c.prefix_len(),
+            IpCidr::V6(c) => c.prefix_len(),
+        }
+    }
+
+    /// Whether `addr` lies in the block (never across families).
+    pub fn contains_addr(&self, addr: IpAddr) -> bool {
+        match (self, addr) {
+            (IpCidr::V4(c), IpAddr::V4(a)) => c.contains_addr(a),
+            (IpCidr::V6(c), IpAddr::V6(a)) => c.contains_addr(a),
+            _ => false,
+        }
+    }
+}
+
+impl core::fmt::Display for IpCidr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IpCidr::V4(c) => write!(f, "{c}"),
+            IpCidr::V6(c) => write!(f, "{c}"),
+        }
+    }
+}
+
 /// The IP version nibble of a packet, read without committing to a format.
 ///
 /// Returns `None` for an empty buffer; any other value is returned as is so
@@ -77,6 +132,20 @@ mod tests {
         }
         assert_eq!(IpProtocol::from(6), IpProtocol::Tcp);
         assert_eq!(IpProtocol::from(200), IpProtocol::Unknown(200));
+    }
+
+    #[test]
+    fn cidr_of_either_family() {
+        let v4 = IpCidr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 24).unwrap();
+        assert!(v4.contains_addr(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 200))));
+        assert!(!v4.contains_addr(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        let v6 = IpCidr::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)), 64).unwrap();
+        assert!(v6.contains_addr(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 1, 2, 3, 4))));
+        assert_eq!(v6.prefix_len(), 64);
+        assert!(IpCidr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 33).is_err());
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(v4.to_string(), "10.0.0.1/24");
     }
 
     #[test]

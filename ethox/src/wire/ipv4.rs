@@ -738,13 +738,13 @@ pub struct Ipv4Cidr {
 }
 
 impl Ipv4Cidr {
-    /// A block of `prefix_len` leading bits; `None` when `prefix_len` is
-    /// above 32.
-    pub const fn new(address: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Cidr> {
+    /// A block of `prefix_len` leading bits; [`Error::BadLength`] when
+    /// `prefix_len` is above 32.
+    pub const fn new(address: Ipv4Addr, prefix_len: u8) -> Result<Ipv4Cidr> {
         if prefix_len > 32 {
-            return None;
+            return Err(Error::BadLength);
         }
-        Some(Ipv4Cidr {
+        Ok(Ipv4Cidr {
             address,
             prefix_len,
         })
@@ -758,7 +758,10 @@ impl Ipv4Cidr {
         if mask.count_ones() != ones {
             return None;
         }
-        Ipv4Cidr::new(address, ones as u8)
+        match Ipv4Cidr::new(address, ones as u8) {
+            Ok(cidr) => Some(cidr),
+            Err(_) => None,
+        }
     }
 
     /// The address, host bits included.
@@ -844,7 +847,7 @@ impl FromStr for Ipv4Cidr {
             return Err(Error::Malformed);
         }
         let prefix = u8::from_str(prefix).map_err(|_| Error::Malformed)?;
-        Ipv4Cidr::new(addr, prefix).ok_or(Error::Malformed)
+        Ipv4Cidr::new(addr, prefix).map_err(|_| Error::Malformed)
     }
 }
 
@@ -1514,7 +1517,7 @@ mod tests {
         assert!(!cidr.contains_addr(Ipv4Addr::new(10, 0, 1, 1)));
         assert!(cidr.contains_subnet("10.0.0.128/25".parse().unwrap()));
         assert!(!cidr.contains_subnet("10.0.0.0/23".parse().unwrap()));
-        assert_eq!(Ipv4Cidr::new(A, 33), None);
+        assert_eq!(Ipv4Cidr::new(A, 33), Err(Error::BadLength));
 
         // RFC 3021: no broadcast on /31, none on /32.
         let p2p = Ipv4Cidr::new(A, 31).unwrap();
@@ -1535,7 +1538,7 @@ mod tests {
 
         assert_eq!(
             Ipv4Cidr::from_netmask(A, Ipv4Addr::new(255, 255, 240, 0)),
-            Ipv4Cidr::new(A, 20)
+            Ipv4Cidr::new(A, 20).ok()
         );
         assert_eq!(
             Ipv4Cidr::from_netmask(A, Ipv4Addr::new(255, 0, 255, 0)),

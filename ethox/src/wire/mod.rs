@@ -39,7 +39,7 @@ pub mod tcp;
 pub mod udp;
 
 pub use self::ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
-pub use self::ip::{IpAddr, IpProtocol, Ipv4Addr, Ipv6Addr};
+pub use self::ip::{IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 use core::fmt;
 

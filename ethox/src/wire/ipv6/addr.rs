@@ -80,14 +80,14 @@ impl Ipv6Cidr {
     }
 
     /// Whether `addr` is inside the prefix.
-    pub const fn contains_addr(&self, addr: &Ipv6Addr) -> bool {
+    pub const fn contains_addr(self, addr: Ipv6Addr) -> bool {
         let mask = prefix_mask(self.prefix_len);
         (self.address.to_bits() ^ addr.to_bits()) & mask == 0
     }
 
     /// Whether all of `subnet` is inside this prefix.
-    pub const fn contains_subnet(&self, subnet: &Ipv6Cidr) -> bool {
-        self.prefix_len <= subnet.prefix_len && self.contains_addr(&subnet.address)
+    pub const fn contains_subnet(self, subnet: Ipv6Cidr) -> bool {
+        self.prefix_len <= subnet.prefix_len && self.contains_addr(subnet.address)
     }
 }
 

@@ -1118,29 +1118,29 @@ fn cidr() {
         cidr.netmask(),
         Ipv6Addr::new(0xffff, 0xffff, 0xffff, 0xffff, 0, 0, 0, 0)
     );
-    assert!(cidr.contains_addr(&FD00_2));
-    assert!(!cidr.contains_addr(&Ipv6Addr::new(0xfd00, 0, 0, 1, 0, 0, 0, 1)));
+    assert!(cidr.contains_addr(FD00_2));
+    assert!(!cidr.contains_addr(Ipv6Addr::new(0xfd00, 0, 0, 1, 0, 0, 0, 1)));
     assert_eq!(Ipv6Cidr::new(FD00_1, 129), Err(Error::BadLength));
 
     let all = Ipv6Cidr::new(Ipv6Addr::UNSPECIFIED, 0).unwrap();
-    assert!(all.contains_addr(&FD00_1) && all.contains_addr(&Ipv6Addr::LOCALHOST));
+    assert!(all.contains_addr(FD00_1) && all.contains_addr(Ipv6Addr::LOCALHOST));
     assert_eq!(all.netmask(), Ipv6Addr::UNSPECIFIED);
-    assert!(all.contains_subnet(&cidr) && !cidr.contains_subnet(&all));
+    assert!(all.contains_subnet(cidr) && !cidr.contains_subnet(all));
 
     let host = Ipv6Cidr::new(FD00_1, 128).unwrap();
-    assert!(host.contains_addr(&FD00_1) && !host.contains_addr(&FD00_2));
-    assert!(cidr.contains_subnet(&host) && host.contains_subnet(&host));
+    assert!(host.contains_addr(FD00_1) && !host.contains_addr(FD00_2));
+    assert!(cidr.contains_subnet(host) && host.contains_subnet(host));
     assert_eq!(host.network(), host);
 
     let wide = Ipv6Cidr::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0), 8).unwrap();
-    assert!(wide.contains_subnet(&cidr));
+    assert!(wide.contains_subnet(cidr));
     let odd = Ipv6Cidr::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 10).unwrap();
     assert_eq!(
         odd.network().address(),
         Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0)
     );
-    assert!(odd.contains_addr(&Ipv6Addr::new(0xfebf, 1, 0, 0, 0, 0, 0, 1)));
-    assert!(!odd.contains_addr(&Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 1)));
+    assert!(odd.contains_addr(Ipv6Addr::new(0xfebf, 1, 0, 0, 0, 0, 0, 1)));
+    assert!(!odd.contains_addr(Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 1)));
 }
 
 #[test]
