@@ -18,3 +18,5 @@
 
 pub mod eth;
 pub mod neighbor;
+pub mod reassembly;
+pub mod route;

@@ -1,0 +1,1 @@
+//! The route table: longest-prefix match over caller storage, both families.
