@@ -17,6 +17,8 @@
 //! `Out` in place to answer without copying the payload.
 
 pub mod eth;
+pub mod icmp;
+pub mod ip;
 pub mod neighbor;
 pub mod reassembly;
 pub mod route;

@@ -185,6 +185,8 @@ impl<D: Device, T: Send<Capture<D, S>>, S: PcapSink> Send<D> for RecordSend<'_, 
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
     use crate::nic::PayloadMut;
     use crate::nic::memory::{MemoryLink, MemoryNic};

@@ -1,0 +1,241 @@
+//! Two hosts on the in-memory link, with explicit time: ARP resolution
+//! (the first packet waits while a request goes out), echo requests
+//! answered in place, and the drops the layers count.
+
+use core::time::Duration;
+
+use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+use ethox::layer::route::{Route, Routes};
+use ethox::layer::{eth, icmp, ip};
+use ethox::nic::Device;
+use ethox::nic::memory::{MemoryLink, MemoryNic};
+use ethox::time::Instant;
+use ethox::wire::icmpv4::{Icmpv4Packet, Icmpv4Repr};
+use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr};
+
+const SLOTS: usize = 8;
+type Nic = MemoryNic<Vec<u8>, SLOTS>;
+
+struct Host {
+    nic: Nic,
+    eth: eth::Endpoint,
+    ip: ip::Endpoint<'static>,
+    icmp: icmp::Endpoint,
+}
+
+impl Host {
+    fn new(mac: u8, addr: Ipv4Addr) -> Host {
+        let mut ip = ip::Endpoint::new(
+            vec![None; 4],
+            Routes::new(vec![None; 4]),
+            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+        );
+        assert!(ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).unwrap()));
+        Host {
+            nic: Nic::new(vec![0; SLOTS * 1514], 1514).unwrap(),
+            eth: eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, mac])),
+            ip,
+            icmp: icmp::Endpoint::new(),
+        }
+    }
+
+    fn set_time(&mut self, now: Instant) {
+        self.nic.set_time(now);
+    }
+
+    fn send(&mut self, app: &mut Pinger) -> usize {
+        self.nic
+            .tx(SLOTS, self.eth.send(self.ip.send(app)))
+            .unwrap()
+    }
+
+    fn receive(&mut self, app: &mut Pinger) -> usize {
+        self.nic
+            .rx(SLOTS, self.eth.recv(self.ip.recv(self.icmp.recv(app))))
+            .unwrap()
+    }
+}
+
+const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+/// Sends echo requests to `dst` until `count` were sent; records replies.
+struct Pinger {
+    dst: Ipv4Addr,
+    count: u16,
+    sent: u16,
+    last_error: Option<ip::Error>,
+    replies: Vec<(u16, Vec<u8>)>,
+    other: usize,
+}
+
+impl Pinger {
+    fn new(dst: Ipv4Addr, count: u16) -> Pinger {
+        Pinger {
+            dst,
+            count,
+            sent: 0,
+            last_error: None,
+            replies: Vec::new(),
+            other: 0,
+        }
+    }
+}
+
+impl<D: Device> ip::Send<D> for Pinger {
+    fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
+        if self.sent == self.count {
+            return;
+        }
+        let data = [self.sent as u8; 32];
+        let request = Icmpv4Repr::EchoRequest {
+            ident: 0x4242,
+            seq_no: self.sent,
+            data: &data,
+        };
+        let init = ip::Init {
+            src: None,
+            dst: IpAddr::V4(self.dst),
+            protocol: IpProtocol::Icmp,
+            payload_len: request.buffer_len(),
+        };
+        match raw.prepare(init) {
+            Ok(mut out) => {
+                request
+                    .emit(
+                        &mut Icmpv4Packet::new_unchecked(out.payload_mut()),
+                        ChecksumMode::Software,
+                    )
+                    .unwrap();
+                out.send().unwrap();
+                self.sent += 1;
+                self.last_error = None;
+            }
+            Err(err) => self.last_error = Some(err),
+        }
+    }
+}
+
+impl<D: Device> ip::Recv<D> for Pinger {
+    fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+        let parsed = Icmpv4Packet::new_checked(packet.payload())
+            .and_then(|p| Icmpv4Repr::parse(&p, ChecksumMode::Software));
+        match parsed {
+            Ok(Icmpv4Repr::EchoReply { seq_no, data, .. }) => {
+                self.replies.push((seq_no, data.to_vec()))
+            }
+            _ => self.other += 1,
+        }
+    }
+}
+
+fn carry(a: &mut Host, b: &mut Host) -> usize {
+    MemoryLink::exchange(&mut a.nic, &mut b.nic)
+}
+
+#[test]
+fn first_ping_waits_for_arp_then_is_answered_in_place() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let mut ping = Pinger::new(B, 1);
+    let mut idle = Pinger::new(A, 0);
+    let t0 = Instant::from_secs(100);
+    a.set_time(t0);
+    b.set_time(t0);
+
+    // The first attempt sends an ARP request instead of the ping.
+    assert_eq!(a.send(&mut ping), 1);
+    assert_eq!(ping.last_error, Some(ip::Error::Unresolved));
+    assert_eq!(ping.sent, 0);
+    assert_eq!(a.ip.stats().arp_requests_sent, 1);
+
+    // B answers it in place and learns A on the way (RFC 826).
+    carry(&mut a, &mut b);
+    b.receive(&mut idle);
+    assert_eq!(b.ip.stats().arp_replies_sent, 1);
+    assert_eq!(
+        b.ip.arp_cache().peek(A),
+        Some(EthernetAddress([2, 0, 0, 0, 0, 1]))
+    );
+    carry(&mut a, &mut b);
+    a.receive(&mut ping);
+    assert_eq!(
+        a.ip.arp_cache().peek(B),
+        Some(EthernetAddress([2, 0, 0, 0, 0, 2]))
+    );
+
+    // Now the ping goes out, B's ICMP layer answers in place.
+    assert_eq!(a.send(&mut ping), 1);
+    assert_eq!(ping.sent, 1);
+    carry(&mut a, &mut b);
+    b.receive(&mut idle);
+    assert_eq!(b.icmp.stats().echo_replies_sent, 1);
+    assert_eq!(idle.other, 0, "the echo request must not reach the app");
+    carry(&mut a, &mut b);
+    a.receive(&mut ping);
+    assert_eq!(ping.replies, vec![(0, vec![0u8; 32])]);
+    assert_eq!(b.ip.stats().rx_delivered, 1);
+    assert_eq!(a.ip.stats().rx_delivered, 1);
+}
+
+#[test]
+fn arp_requests_are_rate_limited_per_address() {
+    let mut a = Host::new(1, A);
+    let mut ping = Pinger::new(B, 1);
+    a.set_time(Instant::from_secs(1));
+    assert_eq!(a.send(&mut ping), 1);
+    // Within the second: no second request, the packet still waits.
+    a.set_time(Instant::from_secs(1) + Duration::from_millis(900));
+    assert_eq!(a.send(&mut ping), 0);
+    assert_eq!(ping.last_error, Some(ip::Error::Unresolved));
+    assert_eq!(a.ip.stats().arp_requests_sent, 1);
+    assert_eq!(a.ip.next_deadline(), Some(Instant::from_secs(2)));
+    a.set_time(Instant::from_secs(2));
+    assert_eq!(a.send(&mut ping), 1);
+    assert_eq!(a.ip.stats().arp_requests_sent, 2);
+}
+
+#[test]
+fn off_link_destinations_need_a_route() {
+    let mut a = Host::new(1, A);
+    let far = Ipv4Addr::new(192, 0, 2, 7);
+    let mut ping = Pinger::new(far, 1);
+    a.set_time(Instant::from_secs(1));
+    assert_eq!(a.send(&mut ping), 0);
+    assert_eq!(ping.last_error, Some(ip::Error::Unreachable));
+    // With a default route, the gateway is resolved instead.
+    a.ip.routes_mut()
+        .add(Route::default_v4(Ipv4Addr::new(10, 0, 0, 254)))
+        .unwrap();
+    assert_eq!(a.send(&mut ping), 1);
+    assert_eq!(ping.last_error, Some(ip::Error::Unresolved));
+    let request = a.nic.drain_one(|frame| frame.to_vec()).unwrap();
+    assert_eq!(
+        ethox::wire::pretty::PrettyFrame::new(&request).to_string(),
+        "ARP request who-has 10.0.0.254 tell 10.0.0.1"
+    );
+}
+
+#[test]
+fn arp_for_others_and_truncated_packets_are_counted() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let mut idle = Pinger::new(A, 0);
+    // B pretends to be resolved already, then pings 10.0.0.9 through A's MAC.
+    b.set_time(Instant::from_secs(1));
+    let mut ping = Pinger::new(Ipv4Addr::new(10, 0, 0, 9), 2);
+    b.send(&mut ping); // ARP request for .9: A ignores it (not its address)
+    carry(&mut b, &mut a);
+    a.receive(&mut idle);
+    assert_eq!(a.ip.stats().arp_replies_sent, 0);
+    assert_eq!(a.ip.stats().arp_rx, 1);
+    // A truncated IPv4 packet.
+    let mut frame = vec![0u8; 60];
+    frame[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+    frame[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+    frame[12..14].copy_from_slice(&[0x08, 0x00]);
+    frame[14] = 0x45;
+    frame[16..18].copy_from_slice(&200u16.to_be_bytes()); // longer than the frame
+    a.nic.inject(&frame);
+    a.receive(&mut idle);
+    assert_eq!(a.ip.stats().rx_truncated, 1);
+    assert_eq!(idle.other + idle.replies.len(), 0);
+}
