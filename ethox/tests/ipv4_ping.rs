@@ -239,3 +239,120 @@ fn arp_for_others_and_truncated_packets_are_counted() {
     assert_eq!(a.ip.stats().rx_truncated, 1);
     assert_eq!(idle.other + idle.replies.len(), 0);
 }
+
+/// Sends `count` packets of an unassigned protocol to `dst`.
+struct Probe {
+    dst: Ipv4Addr,
+    count: usize,
+}
+
+impl<D: Device> ip::Send<D> for Probe {
+    fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
+        if self.count == 0 {
+            return;
+        }
+        let init = ip::Init {
+            src: None,
+            dst: IpAddr::V4(self.dst),
+            protocol: IpProtocol::Unknown(253),
+            payload_len: 100,
+        };
+        if let Ok(mut out) = raw.prepare(init) {
+            out.payload_mut().fill(0xab);
+            out.send().unwrap();
+            self.count -= 1;
+        }
+    }
+}
+
+/// Refuses every packet it is given as an unknown protocol.
+#[derive(Default)]
+struct Refuse {
+    sent: usize,
+    held: usize,
+}
+
+impl<D: Device> ip::Recv<D> for Refuse {
+    fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+        match packet.reject(ip::Reject::ProtocolUnreachable) {
+            Ok(true) => self.sent += 1,
+            Ok(false) => self.held += 1,
+            Err(err) => panic!("reject failed: {err}"),
+        }
+    }
+}
+
+#[test]
+fn unknown_protocols_are_refused_with_rate_limited_icmp_errors() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    b.ip.set_config(ip::IpConfig {
+        icmp_error_burst: 2,
+        icmp_error_interval: Duration::from_secs(1),
+        ..ip::IpConfig::default()
+    });
+    let mut refuse = Refuse::default();
+    let mut seen = Pinger::new(B, 0);
+    let now = Instant::from_secs(5);
+    a.set_time(now);
+    b.set_time(now);
+    // Resolve first: A's probe triggers ARP, B answers.
+    let mut probe = Probe { dst: B, count: 5 };
+    a.nic.tx(SLOTS, a.eth.send(a.ip.send(&mut probe))).unwrap();
+    carry(&mut a, &mut b);
+    b.nic
+        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(&mut refuse))))
+        .unwrap();
+    carry(&mut a, &mut b);
+    a.receive(&mut seen);
+    // Five probes; B may answer two of them.
+    a.nic.tx(SLOTS, a.eth.send(a.ip.send(&mut probe))).unwrap();
+    assert_eq!(probe.count, 0);
+    carry(&mut a, &mut b);
+    b.nic
+        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(&mut refuse))))
+        .unwrap();
+    assert_eq!((refuse.sent, refuse.held), (2, 3));
+    assert_eq!(b.ip.stats().icmp_errors_rate_limited, 3);
+    // A's ICMP layer hands the errors to the app; check them on the wire.
+    let mut lines = Vec::new();
+    while let Some(line) = b
+        .nic
+        .drain_one(|f| ethox::wire::pretty::PrettyFrame::new(f).to_string())
+    {
+        lines.push(line);
+    }
+    assert_eq!(
+        lines,
+        vec!["IPv4 10.0.0.2 > 10.0.0.1: ICMP dst-unreachable protocol"; 2]
+    );
+    // A second later the bucket has refilled by one.
+    b.set_time(now + Duration::from_secs(1));
+    a.set_time(now + Duration::from_secs(1));
+    probe.count = 2;
+    a.nic.tx(SLOTS, a.eth.send(a.ip.send(&mut probe))).unwrap();
+    carry(&mut a, &mut b);
+    b.nic
+        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(&mut refuse))))
+        .unwrap();
+    assert_eq!((refuse.sent, refuse.held), (3, 4));
+}
+
+#[test]
+fn broadcasts_are_never_answered_with_errors() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let mut refuse = Refuse::default();
+    a.set_time(Instant::from_secs(1));
+    let mut probe = Probe {
+        dst: Ipv4Addr::new(10, 0, 0, 255),
+        count: 1,
+    };
+    a.nic.tx(SLOTS, a.eth.send(a.ip.send(&mut probe))).unwrap();
+    assert_eq!(probe.count, 0, "a subnet broadcast needs no resolution");
+    carry(&mut a, &mut b);
+    b.nic
+        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(&mut refuse))))
+        .unwrap();
+    assert_eq!((refuse.sent, refuse.held), (0, 1));
+    assert_eq!(b.ip.stats().icmp_errors_suppressed, 1);
+    assert_eq!(b.nic.tx_pending(), 0);
+}

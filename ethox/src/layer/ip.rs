@@ -25,15 +25,17 @@
 //! layers" issue.
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::layer::eth;
 use crate::layer::neighbor::{NeighborCache, Resolution};
-use crate::layer::route::Routes;
+use crate::layer::route::{RateLimiter, Routes};
 use crate::managed::Slice;
 use crate::nic::{self, Device, Info};
 use crate::time::Instant;
 use crate::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use crate::wire::ethernet::{EtherType, EthernetAddress};
+use crate::wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Type};
 use crate::wire::ip::{IpAddr, IpCidr, IpProtocol, Ipv4Addr};
 use crate::wire::ipv4::{self, Ipv4Class, Ipv4Packet, Ipv4Repr};
 use crate::wire::{ChecksumMode, Error as WireError};
@@ -83,12 +85,32 @@ impl From<nic::Error> for Error {
 pub struct IpConfig {
     /// The TTL of IPv4 packets this host sends.
     pub ttl: u8,
+    /// ICMP errors this host may send in a burst.
+    pub icmp_error_burst: u32,
+    /// One more ICMP error may be sent per this interval (RFC 4443 2.4(f),
+    /// RFC 1812 4.3.2.8).
+    pub icmp_error_interval: Duration,
 }
 
 impl Default for IpConfig {
     fn default() -> Self {
-        IpConfig { ttl: 64 }
+        // Linux allows about one error per millisecond with a burst of 50.
+        IpConfig {
+            ttl: 64,
+            icmp_error_burst: 50,
+            icmp_error_interval: Duration::from_millis(1),
+        }
     }
+}
+
+/// Why an incoming packet is refused with an ICMP error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reject {
+    /// No one listens on the destination port (UDP).
+    PortUnreachable,
+    /// No handler for the upper-layer protocol.
+    ProtocolUnreachable,
 }
 
 /// Counters of the IP layer, by what happened to each packet.
@@ -125,6 +147,13 @@ pub struct IpStats {
     pub tx_unreachable: u64,
     /// Sends deferred until the next hop is resolved.
     pub tx_unresolved: u64,
+    /// ICMP errors sent for refused packets.
+    pub icmp_errors_sent: u64,
+    /// ICMP errors not sent because of the rate limit.
+    pub icmp_errors_rate_limited: u64,
+    /// Refused packets that must not be answered with an error (to a
+    /// broadcast or multicast address, a non-first fragment, ...).
+    pub icmp_errors_suppressed: u64,
 }
 
 /// The parsed header of a received or prepared IP packet.
@@ -185,6 +214,7 @@ pub struct Endpoint<'a> {
 struct IpState {
     config: IpConfig,
     stats: IpStats,
+    icmp_errors: RateLimiter,
     next_ident: u16,
     /// A neighbor to send an ARP request for on the next lent buffer
     /// (revalidation of a stale entry that was used meanwhile).
@@ -197,6 +227,10 @@ impl IpState {
         self.next_ident = self.next_ident.wrapping_add(1);
         ident
     }
+}
+
+fn rate_limiter(config: &IpConfig) -> RateLimiter {
+    RateLimiter::new(config.icmp_error_burst, config.icmp_error_interval)
 }
 
 /// What packets lent to transports need from the endpoint.
@@ -246,6 +280,7 @@ impl<'a> Endpoint<'a> {
             state: IpState {
                 config: IpConfig::default(),
                 stats: IpStats::default(),
+                icmp_errors: rate_limiter(&IpConfig::default()),
                 next_ident: 1,
                 arp_revalidate: None,
             },
@@ -255,6 +290,7 @@ impl<'a> Endpoint<'a> {
     /// Changes the settings.
     pub fn set_config(&mut self, config: IpConfig) {
         self.state.config = config;
+        self.state.icmp_errors = rate_limiter(&config);
     }
 
     /// The counters.
@@ -715,6 +751,73 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
             repr: IpRepr::V4(repr),
             endpoint: self.endpoint,
         })
+    }
+
+    /// Refuses the packet with an ICMP destination unreachable error,
+    /// built in place around the quoted packet (RFC 792, RFC 1122 3.2.2).
+    ///
+    /// No error is sent, and `Ok(false)` returned, where the RFCs forbid
+    /// one (the packet was for a broadcast or multicast address, came from
+    /// an address that cannot be answered, or is a non-first fragment) or
+    /// the rate limit holds it back. Transports call this for ports and
+    /// protocols nobody handles.
+    pub fn reject(self, why: Reject) -> Result<bool, Error> {
+        let IpRepr::V4(received) = self.repr;
+        let now = self.frame.info().timestamp;
+        let may_answer = self.endpoint.has_v4(received.dst)
+            && ipv4::classify(received.src) == Ipv4Class::Unicast
+            && received.frag_offset == 0;
+        let state = self.endpoint.state();
+        if !may_answer {
+            state.stats.icmp_errors_suppressed += 1;
+            return Ok(false);
+        }
+        if !state.icmp_errors.allow(now) {
+            state.stats.icmp_errors_rate_limited += 1;
+            return Ok(false);
+        }
+        let code = match why {
+            Reject::PortUnreachable => Icmpv4DstUnreachable::PortUnreachable,
+            Reject::ProtocolUnreachable => Icmpv4DstUnreachable::ProtoUnreachable,
+        };
+        // Quote the original header and as much payload as keeps the whole
+        // error within 576 bytes (RFC 1812 4.3.2.3) and the buffer.
+        const ERROR_HEADERS: usize = ipv4::HEADER_LEN + 8;
+        let original_len = self.header_len + received.payload_len;
+        let room = self.frame.payload().len().max(original_len);
+        let quote_len = original_len.min(576 - ERROR_HEADERS).min(room);
+        let repr = Ipv4Repr {
+            src: received.dst,
+            dst: received.src,
+            protocol: IpProtocol::Icmp,
+            payload_len: 8 + quote_len,
+            ttl: state.config.ttl,
+            ident: state.next_ident(),
+            ..Ipv4Repr::default()
+        };
+        let checksum = self.frame.info().capabilities;
+        let mut out = self
+            .frame
+            .reply(EtherType::Ipv4, ERROR_HEADERS + quote_len)?;
+        let bytes = out.payload_mut();
+        bytes.copy_within(..quote_len, ERROR_HEADERS);
+        let (header, icmp) = bytes.split_at_mut(ipv4::HEADER_LEN);
+        let mut message = Icmpv4Packet::new_unchecked(icmp);
+        message.set_msg_type(Icmpv4Type::DstUnreachable);
+        message.set_msg_code(code.into());
+        message.set_rest_of_header(0);
+        message.set_checksum(0);
+        if checksum.icmpv4.tx.in_software() {
+            message.fill_checksum();
+        }
+        repr.emit(
+            &mut Ipv4Packet::new_unchecked(header),
+            ChecksumMode::Offloaded,
+        );
+        finish_header(&mut out, checksum.ipv4.tx);
+        out.send()?;
+        self.endpoint.state().stats.icmp_errors_sent += 1;
+        Ok(true)
     }
 
     /// Gives up the received packet and keeps the buffer for a new one.
