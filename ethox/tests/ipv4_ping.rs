@@ -29,6 +29,7 @@ impl Host {
             vec![None; 4],
             Routes::new(vec![None; 4]),
             NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
         );
         assert!(ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).unwrap()));
         Host {

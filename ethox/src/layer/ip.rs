@@ -36,8 +36,13 @@ use crate::time::Instant;
 use crate::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use crate::wire::ethernet::{EtherType, EthernetAddress};
 use crate::wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Type};
-use crate::wire::ip::{IpAddr, IpCidr, IpProtocol, Ipv4Addr};
+use crate::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr, Icmpv6Type};
+use crate::wire::ip::{IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 use crate::wire::ipv4::{self, Ipv4Class, Ipv4Packet, Ipv4Repr};
+use crate::wire::ipv6::{
+    self, Ipv6ChainItem, Ipv6ExtHeaderRepr, Ipv6HeaderChain, Ipv6OptionAction, Ipv6Packet, Ipv6Repr,
+};
+use crate::wire::ndisc::{NdiscRepr, NeighborFlags};
 use crate::wire::{ChecksumMode, Error as WireError};
 
 /// Why a packet could not be built or sent.
@@ -85,6 +90,8 @@ impl From<nic::Error> for Error {
 pub struct IpConfig {
     /// The TTL of IPv4 packets this host sends.
     pub ttl: u8,
+    /// The hop limit of IPv6 packets this host sends.
+    pub hop_limit: u8,
     /// ICMP errors this host may send in a burst.
     pub icmp_error_burst: u32,
     /// One more ICMP error may be sent per this interval (RFC 4443 2.4(f),
@@ -97,6 +104,7 @@ impl Default for IpConfig {
         // Linux allows about one error per millisecond with a burst of 50.
         IpConfig {
             ttl: 64,
+            hop_limit: 64,
             icmp_error_burst: 50,
             icmp_error_interval: Duration::from_millis(1),
         }
@@ -147,6 +155,19 @@ pub struct IpStats {
     pub tx_unreachable: u64,
     /// Sends deferred until the next hop is resolved.
     pub tx_unresolved: u64,
+    /// IPv6 packets dropped at an extension header (an option or routing
+    /// header this host must not skip, a fragment while reassembly is not
+    /// configured).
+    pub rx_ext_header_dropped: u64,
+    /// Neighbor discovery messages received (valid ones).
+    pub ndisc_rx: u64,
+    /// Neighbor discovery messages dropped as invalid (hop limit not 255,
+    /// bad options, bad checksum).
+    pub ndisc_malformed: u64,
+    /// Neighbor advertisements this host sent.
+    pub ndisc_advertisements_sent: u64,
+    /// Neighbor solicitations this host sent.
+    pub ndisc_solicitations_sent: u64,
     /// ICMP errors sent for refused packets.
     pub icmp_errors_sent: u64,
     /// ICMP errors not sent because of the rate limit.
@@ -162,6 +183,10 @@ pub struct IpStats {
 pub enum IpRepr {
     /// An IPv4 header.
     V4(Ipv4Repr),
+    /// An IPv6 header, as the transport sees it: `next_header` is the
+    /// upper-layer protocol after any extension headers, and
+    /// `payload_len` the upper-layer length.
+    V6(Ipv6Repr),
 }
 
 impl IpRepr {
@@ -169,6 +194,7 @@ impl IpRepr {
     pub fn src(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.src),
+            IpRepr::V6(r) => IpAddr::V6(r.src),
         }
     }
 
@@ -176,6 +202,7 @@ impl IpRepr {
     pub fn dst(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.dst),
+            IpRepr::V6(r) => IpAddr::V6(r.dst),
         }
     }
 
@@ -183,6 +210,7 @@ impl IpRepr {
     pub fn protocol(&self) -> IpProtocol {
         match self {
             IpRepr::V4(r) => r.protocol,
+            IpRepr::V6(r) => r.next_header,
         }
     }
 
@@ -190,6 +218,7 @@ impl IpRepr {
     pub fn payload_len(&self) -> usize {
         match self {
             IpRepr::V4(r) => r.payload_len,
+            IpRepr::V6(r) => usize::from(r.payload_len),
         }
     }
 
@@ -197,6 +226,7 @@ impl IpRepr {
     pub fn hop_limit(&self) -> u8 {
         match self {
             IpRepr::V4(r) => r.ttl,
+            IpRepr::V6(r) => r.hop_limit,
         }
     }
 }
@@ -206,6 +236,7 @@ pub struct Endpoint<'a> {
     addrs: Slice<'a, Option<IpCidr>>,
     routes: Routes<'a>,
     arp: NeighborCache<'a, Ipv4Addr>,
+    ndisc: NeighborCache<'a, Ipv6Addr>,
     state: IpState,
 }
 
@@ -216,9 +247,10 @@ struct IpState {
     stats: IpStats,
     icmp_errors: RateLimiter,
     next_ident: u16,
-    /// A neighbor to send an ARP request for on the next lent buffer
-    /// (revalidation of a stale entry that was used meanwhile).
-    arp_revalidate: Option<Ipv4Addr>,
+    /// A neighbor to send an ARP request or a neighbor solicitation for
+    /// on the next lent buffer (revalidation of a stale entry that was
+    /// used meanwhile).
+    revalidate: Option<IpAddr>,
 }
 
 impl IpState {
@@ -245,6 +277,9 @@ trait IpContext {
     fn has_v4(&self, addr: Ipv4Addr) -> bool;
     fn v4_source(&self, next_hop: Ipv4Addr) -> Option<Ipv4Addr>;
     fn resolve_v4(&mut self, dst: Ipv4Addr, now: Instant) -> Result<(Ipv4Addr, Resolved), Error>;
+    fn has_v6(&self, addr: Ipv6Addr) -> bool;
+    fn v6_source(&self, dst: Ipv6Addr) -> Option<Ipv6Addr>;
+    fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error>;
 }
 
 impl IpContext for Endpoint<'_> {
@@ -263,26 +298,41 @@ impl IpContext for Endpoint<'_> {
     fn resolve_v4(&mut self, dst: Ipv4Addr, now: Instant) -> Result<(Ipv4Addr, Resolved), Error> {
         Endpoint::resolve_v4(self, dst, now)
     }
+
+    fn has_v6(&self, addr: Ipv6Addr) -> bool {
+        Endpoint::has_v6(self, addr)
+    }
+
+    fn v6_source(&self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
+        Endpoint::v6_source(self, dst)
+    }
+
+    fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error> {
+        Endpoint::resolve_v6(self, dst, now)
+    }
 }
 
 impl<'a> Endpoint<'a> {
     /// An endpoint with address storage `addrs` (free slots are `None`),
-    /// a route table and an ARP cache.
+    /// a route table, an ARP cache for IPv4 and a neighbor cache for IPv6
+    /// (a cache over empty storage disables that family's sending).
     pub fn new(
         addrs: impl Into<Slice<'a, Option<IpCidr>>>,
         routes: Routes<'a>,
         arp: NeighborCache<'a, Ipv4Addr>,
+        ndisc: NeighborCache<'a, Ipv6Addr>,
     ) -> Self {
         Endpoint {
             addrs: addrs.into(),
             routes,
             arp,
+            ndisc,
             state: IpState {
                 config: IpConfig::default(),
                 stats: IpStats::default(),
                 icmp_errors: rate_limiter(&IpConfig::default()),
                 next_ident: 1,
-                arp_revalidate: None,
+                revalidate: None,
             },
         }
     }
@@ -353,13 +403,22 @@ impl<'a> Endpoint<'a> {
         &self.arp
     }
 
+    /// The IPv6 neighbor cache.
+    pub fn ndisc_cache(&self) -> &NeighborCache<'a, Ipv6Addr> {
+        &self.ndisc
+    }
+
     /// When something in this layer next needs attention (a resolution
     /// that may be retried, a route that expires).
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.arp.next_deadline(), self.routes.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.arp.next_deadline(),
+            self.ndisc.next_deadline(),
+            self.routes.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// A receive handler for the Ethernet layer that feeds `upper`.
@@ -455,22 +514,13 @@ impl<'a> Endpoint<'a> {
         let resolved = match self.arp.lookup(next_hop, now) {
             Resolution::Known(mac) => Resolved::Mac(mac),
             Resolution::Revalidate(mac) => {
-                self.state.arp_revalidate = Some(next_hop);
+                self.state.revalidate = Some(IpAddr::V4(next_hop));
                 Resolved::Mac(mac)
             }
-            Resolution::Request => Resolved::Request(next_hop),
+            Resolution::Request => Resolved::Request(IpAddr::V4(next_hop)),
             Resolution::Pending => Resolved::Pending,
         };
         Ok((src, resolved))
-    }
-
-    fn send_arp_request<D: Device>(
-        &mut self,
-        raw: eth::Raw<'_, '_, D>,
-        target: Ipv4Addr,
-        src: Ipv4Addr,
-    ) {
-        send_arp_request(&mut self.state.stats, raw, target, src)
     }
 
     fn receive_arp<D: Device>(&mut self, frame: eth::In<'_, '_, D>) {
@@ -554,6 +604,318 @@ impl<'a> Endpoint<'a> {
         }
         Some((repr, header_len))
     }
+
+    fn v6_addrs(&self) -> impl Iterator<Item = ipv6::Ipv6Cidr> + '_ {
+        self.addrs().filter_map(|c| match c {
+            IpCidr::V6(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    fn has_v6(&self, addr: Ipv6Addr) -> bool {
+        self.v6_addrs().any(|c| c.address() == addr)
+    }
+
+    /// Whether an IPv6 packet to `dst` is for this host: its unicast
+    /// addresses, all-nodes, and the solicited-node groups of its
+    /// addresses (RFC 4291 2.8).
+    fn accepts_v6(&self, dst: Ipv6Addr) -> bool {
+        dst == ipv6::ALL_NODES
+            || self
+                .v6_addrs()
+                .any(|c| c.address() == dst || ipv6::solicited_node(c.address()) == dst)
+    }
+
+    /// The source for a packet to `dst`: a link-local address for
+    /// link-local and link-scope multicast destinations, else an address
+    /// whose prefix holds `dst`, else any non-link-local address (a
+    /// simplified RFC 6724).
+    fn v6_source(&self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
+        let link_scope = ipv6::is_link_local(dst)
+            || (dst.is_multicast()
+                && ipv6::multicast_scope(dst)
+                    .is_some_and(|s| s <= ipv6::MulticastScope::LinkLocal));
+        let link_local = self
+            .v6_addrs()
+            .map(|c| c.address())
+            .find(|a| ipv6::is_link_local(*a));
+        if link_scope {
+            return link_local.or_else(|| self.v6_addrs().next().map(|c| c.address()));
+        }
+        self.v6_addrs()
+            .find(|c| c.contains_addr(dst) && !ipv6::is_link_local(c.address()))
+            .or_else(|| self.v6_addrs().find(|c| !ipv6::is_link_local(c.address())))
+            .map(|c| c.address())
+            .or(link_local)
+    }
+
+    fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error> {
+        if dst.is_unspecified() || dst.is_loopback() || self.has_v6(dst) {
+            return Err(Error::BadDestination);
+        }
+        let src = self.v6_source(dst).ok_or(Error::Unreachable)?;
+        if dst.is_multicast() {
+            return Ok((
+                src,
+                Resolved::Mac(EthernetAddress::from_ipv6_multicast(dst)),
+            ));
+        }
+        let on_link = ipv6::is_link_local(dst) || self.v6_addrs().any(|c| c.contains_addr(dst));
+        let next_hop = if on_link {
+            dst
+        } else {
+            let hop = self
+                .routes
+                .lookup(IpAddr::V6(dst), now)
+                .ok_or(Error::Unreachable)?;
+            match hop.neighbor(IpAddr::V6(dst)) {
+                IpAddr::V6(n) => n,
+                IpAddr::V4(_) => return Err(Error::Unreachable),
+            }
+        };
+        let resolved = match self.ndisc.lookup(next_hop, now) {
+            Resolution::Known(mac) => Resolved::Mac(mac),
+            Resolution::Revalidate(mac) => {
+                self.state.revalidate = Some(IpAddr::V6(next_hop));
+                Resolved::Mac(mac)
+            }
+            Resolution::Request => Resolved::Request(IpAddr::V6(next_hop)),
+            Resolution::Pending => Resolved::Pending,
+        };
+        Ok((src, resolved))
+    }
+
+    /// Validates an IPv6 packet and walks its extension headers; the
+    /// transport's view of the header and where its bytes start, if the
+    /// packet is for this host.
+    fn check_ipv6(&mut self, bytes: &[u8]) -> Option<(Ipv6Repr, usize)> {
+        let stats = &mut self.state.stats;
+        let parsed =
+            Ipv6Packet::new_checked(bytes).and_then(|p| Ipv6Repr::parse(&p).map(|r| (p, r)));
+        let (packet, repr) = match parsed {
+            Ok(parsed) => parsed,
+            Err(WireError::Truncated | WireError::BadLength) => {
+                stats.rx_truncated += 1;
+                return None;
+            }
+            Err(_) => {
+                stats.rx_malformed += 1;
+                return None;
+            }
+        };
+        if !self.accepts_v6(repr.dst) {
+            self.state.stats.rx_not_for_us += 1;
+            return None;
+        }
+        if self.has_v6(repr.src) || repr.src.is_loopback() {
+            self.state.stats.rx_bad_source += 1;
+            return None;
+        }
+        let chain = match Ipv6HeaderChain::new(&packet) {
+            Ok(chain) => chain,
+            Err(_) => {
+                self.state.stats.rx_malformed += 1;
+                return None;
+            }
+        };
+        for item in chain {
+            match item {
+                Ok(Ipv6ChainItem::Extension(header)) => {
+                    let must_drop = match header.repr {
+                        // Options this host does not know and may not skip
+                        // (RFC 8200 4.2): drop (the ICMP parameter problem
+                        // the RFC asks for in two of the cases is not sent).
+                        Ipv6ExtHeaderRepr::HopByHop(options)
+                        | Ipv6ExtHeaderRepr::DestinationOptions(options) => options
+                            .iter()
+                            .any(|o| o.map_or(true, |o| o.action() != Ipv6OptionAction::Skip)),
+                        // A host is the final destination: a routing header
+                        // with segments left would make it a router.
+                        Ipv6ExtHeaderRepr::Routing(routing) => routing.segments_left > 0,
+                        Ipv6ExtHeaderRepr::Fragment(fragment) => !fragment.is_atomic(),
+                    };
+                    if must_drop {
+                        self.state.stats.rx_ext_header_dropped += 1;
+                        return None;
+                    }
+                }
+                Ok(Ipv6ChainItem::UpperLayer(upper)) => {
+                    let upper_repr = Ipv6Repr {
+                        next_header: upper.protocol,
+                        payload_len: u16::try_from(upper.payload.len()).unwrap_or(u16::MAX),
+                        ..repr
+                    };
+                    return Some((upper_repr, upper.offset));
+                }
+                Err(_) => {
+                    self.state.stats.rx_malformed += 1;
+                    return None;
+                }
+            }
+        }
+        self.state.stats.rx_malformed += 1;
+        None
+    }
+
+    /// Handles a neighbor solicitation or advertisement; `None` when the
+    /// packet was consumed, else gives it back for the transports.
+    fn receive_ndisc<'p, 'd, D: Device>(
+        &mut self,
+        frame: eth::In<'p, 'd, D>,
+        repr: Ipv6Repr,
+        offset: usize,
+    ) -> Option<eth::In<'p, 'd, D>> {
+        let Some(message) = frame
+            .payload()
+            .get(offset..offset + usize::from(repr.payload_len))
+        else {
+            return Some(frame);
+        };
+        let Some(&kind) = message.first() else {
+            return Some(frame);
+        };
+        let kind = Icmpv6Type::from(kind);
+        if !matches!(
+            kind,
+            Icmpv6Type::NeighborSolicit | Icmpv6Type::NeighborAdvert
+        ) {
+            return Some(frame);
+        }
+        let checksum = frame.info().capabilities.icmpv6.rx;
+        let parsed = Icmpv6Packet::new_checked(message)
+            .and_then(|p| Icmpv6Repr::parse(&p, repr.src, repr.dst, checksum));
+        // RFC 4861 6.1 / 7.1.1: a hop limit other than 255 means the
+        // message crossed a router; drop it.
+        let ndisc = match parsed {
+            Ok(Icmpv6Repr::Ndisc(ndisc)) if repr.hop_limit == 255 => ndisc,
+            _ => {
+                self.state.stats.ndisc_malformed += 1;
+                return None;
+            }
+        };
+        self.state.stats.ndisc_rx += 1;
+        let now = frame.info().timestamp;
+        match ndisc {
+            NdiscRepr::NeighborSolicit { target, lladdr } => {
+                if !self.has_v6(target) {
+                    return None;
+                }
+                if let (Some(mac), false) = (lladdr, repr.src.is_unspecified()) {
+                    self.ndisc.fill(repr.src, mac, now);
+                }
+                // A duplicate address detection probe (from ::) is answered
+                // to all-nodes without the solicited flag (RFC 4861 7.2.4).
+                let (dst, mac, flags) = if repr.src.is_unspecified() {
+                    (
+                        ipv6::ALL_NODES,
+                        EthernetAddress::from_ipv6_multicast(ipv6::ALL_NODES),
+                        NeighborFlags::OVERRIDE,
+                    )
+                } else {
+                    let mac = lladdr.unwrap_or(frame.repr().src);
+                    (
+                        repr.src,
+                        mac,
+                        NeighborFlags::SOLICITED | NeighborFlags::OVERRIDE,
+                    )
+                };
+                let advert = Icmpv6Repr::Ndisc(NdiscRepr::NeighborAdvert {
+                    flags,
+                    target,
+                    lladdr: Some(frame.local_addr()),
+                });
+                let raw = frame.into_raw();
+                let local = raw.local_addr();
+                let _ = local;
+                if send_icmpv6(raw, mac, target, dst, &advert).is_ok() {
+                    self.state.stats.ndisc_advertisements_sent += 1;
+                }
+                None
+            }
+            NdiscRepr::NeighborAdvert { target, lladdr, .. } => {
+                // Only neighbors being resolved or known are updated: an
+                // unsolicited flood cannot fill the cache.
+                if let Some(mac) = lladdr.or(Some(frame.repr().src)) {
+                    self.ndisc.refresh(target, mac, now);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Sends whatever this layer owes before the transports may use the
+    /// buffer: a revalidation request for a stale neighbor. Returns the
+    /// buffer if nothing was owed.
+    fn owed<'p, 'd, D: Device>(&mut self, raw: eth::Raw<'p, 'd, D>) -> Option<eth::Raw<'p, 'd, D>> {
+        let Some(target) = self.state.revalidate.take() else {
+            return Some(raw);
+        };
+        let src = match target {
+            IpAddr::V4(t) => self.v4_source(t).map(IpAddr::V4),
+            IpAddr::V6(t) => self.v6_source(t).map(IpAddr::V6),
+        };
+        match src {
+            Some(src) => {
+                solicit(&mut self.state.stats, raw, target, src);
+                None
+            }
+            None => Some(raw),
+        }
+    }
+}
+
+/// Asks for `target`'s hardware address: an ARP request for IPv4, a
+/// neighbor solicitation to its solicited-node group for IPv6.
+fn solicit<D: Device>(stats: &mut IpStats, raw: eth::Raw<'_, '_, D>, target: IpAddr, src: IpAddr) {
+    match (target, src) {
+        (IpAddr::V4(target), IpAddr::V4(src)) => send_arp_request(stats, raw, target, src),
+        (IpAddr::V6(target), IpAddr::V6(src)) => {
+            let group = ipv6::solicited_node(target);
+            let solicitation = Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
+                target,
+                lladdr: Some(raw.local_addr()),
+            });
+            let mac = EthernetAddress::from_ipv6_multicast(group);
+            if send_icmpv6(raw, mac, src, group, &solicitation).is_ok() {
+                stats.ndisc_solicitations_sent += 1;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Builds a neighbor discovery message in `raw`: hop limit 255, as RFC 4861
+/// requires of every NDISC packet.
+fn send_icmpv6<D: Device>(
+    raw: eth::Raw<'_, '_, D>,
+    mac: EthernetAddress,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    message: &Icmpv6Repr<'_>,
+) -> Result<(), Error> {
+    let len = message.buffer_len();
+    let checksum = raw.info().capabilities.icmpv6.tx;
+    let init = eth::Init {
+        dst: mac,
+        ethertype: EtherType::Ipv6,
+        payload_len: ipv6::HEADER_LEN + len,
+    };
+    let mut out = raw.prepare(init)?;
+    let header = Ipv6Repr {
+        src,
+        dst,
+        next_header: IpProtocol::Icmpv6,
+        payload_len: u16::try_from(len).map_err(|_| Error::TooLarge)?,
+        hop_limit: 255,
+        traffic_class: 0,
+        flow_label: 0,
+    };
+    let (ip, icmp) = out.payload_mut().split_at_mut(ipv6::HEADER_LEN);
+    header.emit(&mut Ipv6Packet::new_unchecked(ip));
+    message.emit(&mut Icmpv6Packet::new_unchecked(icmp), src, dst, checksum);
+    out.send()?;
+    Ok(())
 }
 
 /// Writes an ARP request for `target` into `raw` and queues it.
@@ -587,8 +949,9 @@ fn send_arp_request<D: Device>(
 enum Resolved {
     /// Send to this hardware address.
     Mac(EthernetAddress),
-    /// Send an ARP request for this next hop instead.
-    Request(Ipv4Addr),
+    /// Send an ARP request or neighbor solicitation for this next hop
+    /// instead.
+    Request(IpAddr),
     /// A request is out; send nothing.
     Pending,
 }
@@ -625,29 +988,53 @@ pub struct Receiver<'e, 'a, U> {
 
 impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
     fn receive(&mut self, frame: eth::In<'_, '_, D>) {
-        match frame.repr().ethertype {
-            EtherType::Arp => self.endpoint.receive_arp(frame),
+        let (repr, header_len, frame) = match frame.repr().ethertype {
+            EtherType::Arp => return self.endpoint.receive_arp(frame),
             EtherType::Ipv4 => {
                 let checksum = frame.info().capabilities.ipv4.rx;
                 let Some((repr, header_len)) = self.endpoint.check_ipv4(frame.payload(), checksum)
                 else {
                     return;
                 };
-                self.endpoint.state.stats.rx_delivered += 1;
-                self.upper.receive(In {
-                    frame,
-                    repr: IpRepr::V4(repr),
-                    header_len,
-                    endpoint: self.endpoint,
-                });
+                (IpRepr::V4(repr), header_len, frame)
             }
-            _ => self.endpoint.state.stats.rx_unknown_ethertype += 1,
-        }
+            EtherType::Ipv6 => {
+                let Some((repr, offset)) = self.endpoint.check_ipv6(frame.payload()) else {
+                    return;
+                };
+                let frame = if repr.next_header == IpProtocol::Icmpv6 {
+                    match self.endpoint.receive_ndisc(frame, repr, offset) {
+                        Some(frame) => frame,
+                        None => return,
+                    }
+                } else {
+                    frame
+                };
+                (IpRepr::V6(repr), offset, frame)
+            }
+            _ => {
+                self.endpoint.state.stats.rx_unknown_ethertype += 1;
+                return;
+            }
+        };
+        self.endpoint.state.stats.rx_delivered += 1;
+        self.upper.receive(In {
+            frame,
+            repr,
+            header_len,
+            endpoint: self.endpoint,
+        });
     }
 
     fn wants_group(&self, group: EthernetAddress) -> bool {
-        // All-hosts (224.0.0.1); joined groups arrive with IGMP.
+        // All-hosts (224.0.0.1), all-nodes (ff02::1) and the solicited-node
+        // groups of our IPv6 addresses; joined groups arrive with IGMP and
+        // MLD.
         group == EthernetAddress::from_ipv4_multicast(Ipv4Addr::new(224, 0, 0, 1))
+            || group == EthernetAddress::from_ipv6_multicast(ipv6::ALL_NODES)
+            || self.endpoint.v6_addrs().any(|c| {
+                group == EthernetAddress::from_ipv6_multicast(ipv6::solicited_node(c.address()))
+            })
     }
 }
 
@@ -660,11 +1047,9 @@ pub struct Sender<'e, 'a, U> {
 impl<D: Device, U: Send<D>> eth::Send<D> for Sender<'_, '_, U> {
     fn send(&mut self, raw: eth::Raw<'_, '_, D>) {
         // A revalidation request owed for a stale neighbor goes first.
-        let owed = self.endpoint.state.arp_revalidate.take();
-        if let Some((target, src)) = owed.and_then(|t| Some((t, self.endpoint.v4_source(t)?))) {
-            self.endpoint.send_arp_request(raw, target, src);
+        let Some(raw) = self.endpoint.owed(raw) else {
             return;
-        }
+        };
         self.upper.send(Raw {
             frame: raw,
             endpoint: self.endpoint,
@@ -676,12 +1061,13 @@ impl<D: Device, U: Send<D>> eth::Send<D> for Sender<'_, '_, U> {
 pub struct In<'p, 'd, D: Device> {
     frame: eth::In<'p, 'd, D>,
     repr: IpRepr,
+    /// Where the upper-layer bytes start in the Ethernet payload.
     header_len: usize,
     endpoint: &'p mut dyn IpContext,
 }
 
 impl<'p, 'd, D: Device> In<'p, 'd, D> {
-    /// The parsed header.
+    /// The parsed header (for IPv6: after the extension headers).
     pub fn repr(&self) -> IpRepr {
         self.repr
     }
@@ -703,58 +1089,63 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         self.frame.payload_mut().get_mut(range).unwrap_or(&mut [])
     }
 
+    /// The source address a reply should carry: the destination if it is
+    /// ours, else this host's address for answering the sender.
+    fn reply_source(&self) -> Result<IpAddr, Error> {
+        match self.repr {
+            IpRepr::V4(r) if self.endpoint.has_v4(r.dst) => Ok(IpAddr::V4(r.dst)),
+            IpRepr::V4(r) => self
+                .endpoint
+                .v4_source(r.src)
+                .map(IpAddr::V4)
+                .ok_or(Error::Unreachable),
+            IpRepr::V6(r) if self.endpoint.has_v6(r.dst) => Ok(IpAddr::V6(r.dst)),
+            IpRepr::V6(r) => self
+                .endpoint
+                .v6_source(r.src)
+                .map(IpAddr::V6)
+                .ok_or(Error::Unreachable),
+        }
+    }
+
     /// Turns the packet into an answer to its sender, in place: source
     /// and destination swap (a broadcast or multicast destination is
     /// replaced by this host's address), the protocol becomes `protocol`
     /// and the payload is resized to `payload_len`, its first bytes kept.
     /// The answer goes to the hardware address the packet came from.
     pub fn reply(self, protocol: IpProtocol, payload_len: usize) -> Result<Out<'p, 'd, D>, Error> {
-        let IpRepr::V4(received) = self.repr;
-        let src = if self.endpoint.has_v4(received.dst) {
-            received.dst
-        } else {
-            self.endpoint
-                .v4_source(received.src)
-                .ok_or(Error::Unreachable)?
-        };
-        let repr = Ipv4Repr {
-            src,
-            dst: received.src,
-            protocol,
-            payload_len,
-            ttl: self.endpoint.state().config.ttl,
-            ident: self.endpoint.state().next_ident(),
-            ..Ipv4Repr::default()
-        };
-        let checksum = self.frame.info().capabilities.ipv4.tx;
-        let total = ipv4::HEADER_LEN
+        let src = self.reply_source()?;
+        let mut header = header_for(self.repr.src(), src, protocol, payload_len, self.endpoint)?;
+        if let Header::V4(_, checksum) = &mut header {
+            *checksum = self.frame.info().capabilities.ipv4.tx;
+        }
+        let new_header_len = header.len();
+        let keep = payload_len.min(self.repr.payload_len());
+        let (start, mut frame, endpoint) = (self.header_len, self.frame, self.endpoint);
+        // Our header has no options or extension headers: move the kept
+        // payload if the received header was longer.
+        let total = new_header_len
             .checked_add(payload_len)
             .ok_or(Error::TooLarge)?;
-        let mut frame = self.frame;
-        // Our header has no options: move the kept payload up if the
-        // received header had some.
-        if self.header_len != ipv4::HEADER_LEN {
-            let keep = payload_len.min(received.payload_len);
-            let start = self.header_len;
+        if start != new_header_len {
             frame
                 .payload_mut()
-                .copy_within(start..start + keep, ipv4::HEADER_LEN);
+                .copy_within(start..start + keep, new_header_len);
         }
-        let mut out = frame.reply(EtherType::Ipv4, total)?;
-        repr.emit(
-            &mut Ipv4Packet::new_unchecked(&mut out.payload_mut()[..ipv4::HEADER_LEN]),
-            ChecksumMode::Offloaded,
-        );
-        finish_header(&mut out, checksum);
+        let ethertype = header.ethertype();
+        let mut out = frame.reply(ethertype, total)?;
+        header.write(&mut out);
         Ok(Out {
             frame: out,
-            repr: IpRepr::V4(repr),
-            endpoint: self.endpoint,
+            repr: header.repr(),
+            header_len: new_header_len,
+            endpoint,
         })
     }
 
     /// Refuses the packet with an ICMP destination unreachable error,
-    /// built in place around the quoted packet (RFC 792, RFC 1122 3.2.2).
+    /// built in place around the quoted packet (RFC 792, RFC 1122 3.2.2,
+    /// RFC 4443 3.1).
     ///
     /// No error is sent, and `Ok(false)` returned, where the RFCs forbid
     /// one (the packet was for a broadcast or multicast address, came from
@@ -762,11 +1153,23 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
     /// the rate limit holds it back. Transports call this for ports and
     /// protocols nobody handles.
     pub fn reject(self, why: Reject) -> Result<bool, Error> {
-        let IpRepr::V4(received) = self.repr;
         let now = self.frame.info().timestamp;
-        let may_answer = self.endpoint.has_v4(received.dst)
-            && ipv4::classify(received.src) == Ipv4Class::Unicast
-            && received.frag_offset == 0;
+        let (may_answer, ip_header_len, max_error) = match self.repr {
+            IpRepr::V4(r) => (
+                self.endpoint.has_v4(r.dst)
+                    && ipv4::classify(r.src) == Ipv4Class::Unicast
+                    && r.frag_offset == 0,
+                ipv4::HEADER_LEN,
+                // RFC 1812 4.3.2.3: the whole error within 576 bytes.
+                576,
+            ),
+            IpRepr::V6(r) => (
+                self.endpoint.has_v6(r.dst) && !r.src.is_unspecified() && !r.src.is_multicast(),
+                ipv6::HEADER_LEN,
+                // RFC 4443 2.4(c): within the minimum IPv6 MTU.
+                1280,
+            ),
+        };
         let state = self.endpoint.state();
         if !may_answer {
             state.stats.icmp_errors_suppressed += 1;
@@ -776,45 +1179,61 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
             state.stats.icmp_errors_rate_limited += 1;
             return Ok(false);
         }
-        let code = match why {
-            Reject::PortUnreachable => Icmpv4DstUnreachable::PortUnreachable,
-            Reject::ProtocolUnreachable => Icmpv4DstUnreachable::ProtoUnreachable,
+        let error_headers = ip_header_len + 8;
+        let original_len = self.header_len + self.repr.payload_len();
+        let quote_len = original_len.min(max_error - error_headers);
+        let src = self.reply_source()?;
+        let protocol = match self.repr {
+            IpRepr::V4(_) => IpProtocol::Icmp,
+            IpRepr::V6(_) => IpProtocol::Icmpv6,
         };
-        // Quote the original header and as much payload as keeps the whole
-        // error within 576 bytes (RFC 1812 4.3.2.3) and the buffer.
-        const ERROR_HEADERS: usize = ipv4::HEADER_LEN + 8;
-        let original_len = self.header_len + received.payload_len;
-        let room = self.frame.payload().len().max(original_len);
-        let quote_len = original_len.min(576 - ERROR_HEADERS).min(room);
-        let repr = Ipv4Repr {
-            src: received.dst,
-            dst: received.src,
-            protocol: IpProtocol::Icmp,
-            payload_len: 8 + quote_len,
-            ttl: state.config.ttl,
-            ident: state.next_ident(),
-            ..Ipv4Repr::default()
-        };
-        let checksum = self.frame.info().capabilities;
+        let capabilities = self.frame.info().capabilities;
+        let mut header = header_for(self.repr.src(), src, protocol, 8 + quote_len, self.endpoint)?;
+        if let Header::V4(_, checksum) = &mut header {
+            *checksum = capabilities.ipv4.tx;
+        }
         let mut out = self
             .frame
-            .reply(EtherType::Ipv4, ERROR_HEADERS + quote_len)?;
-        let bytes = out.payload_mut();
-        bytes.copy_within(..quote_len, ERROR_HEADERS);
-        let (header, icmp) = bytes.split_at_mut(ipv4::HEADER_LEN);
-        let mut message = Icmpv4Packet::new_unchecked(icmp);
-        message.set_msg_type(Icmpv4Type::DstUnreachable);
-        message.set_msg_code(code.into());
-        message.set_rest_of_header(0);
-        message.set_checksum(0);
-        if checksum.icmpv4.tx.in_software() {
-            message.fill_checksum();
+            .reply(header.ethertype(), error_headers + quote_len)?;
+        out.payload_mut().copy_within(..quote_len, error_headers);
+        header.write(&mut out);
+        let icmp = out
+            .payload_mut()
+            .get_mut(ip_header_len..)
+            .unwrap_or(&mut []);
+        match header {
+            Header::V4(..) => {
+                let mut message = Icmpv4Packet::new_unchecked(icmp);
+                let code = match why {
+                    Reject::PortUnreachable => Icmpv4DstUnreachable::PortUnreachable,
+                    Reject::ProtocolUnreachable => Icmpv4DstUnreachable::ProtoUnreachable,
+                };
+                message.set_msg_type(Icmpv4Type::DstUnreachable);
+                message.set_msg_code(code.into());
+                message.set_rest_of_header(0);
+                message.set_checksum(0);
+                if capabilities.icmpv4.tx.in_software() {
+                    message.fill_checksum();
+                }
+            }
+            Header::V6(repr, _) => {
+                let mut message = Icmpv6Packet::new_unchecked(icmp);
+                // RFC 4443: port unreachable is destination unreachable
+                // code 4; an unknown next header is a parameter problem
+                // code 1 pointing at the Next Header field.
+                let (kind, code, word) = match why {
+                    Reject::PortUnreachable => (Icmpv6Type::DstUnreachable, 4, 0),
+                    Reject::ProtocolUnreachable => (Icmpv6Type::ParamProblem, 1, 6),
+                };
+                message.set_msg_type(kind);
+                message.set_msg_code(code);
+                message.set_body_word(word);
+                message.set_checksum(0);
+                if capabilities.icmpv6.tx.in_software() {
+                    message.fill_checksum(repr.src, repr.dst);
+                }
+            }
         }
-        repr.emit(
-            &mut Ipv4Packet::new_unchecked(header),
-            ChecksumMode::Offloaded,
-        );
-        finish_header(&mut out, checksum.ipv4.tx);
         out.send()?;
         self.endpoint.state().stats.icmp_errors_sent += 1;
         Ok(true)
@@ -829,14 +1248,93 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
     }
 }
 
-/// Fills the IPv4 header checksum at the front of `out`'s payload, unless
-/// the device does.
-fn finish_header<D: Device>(out: &mut eth::Out<'_, '_, D>, checksum: ChecksumMode) {
-    if let (true, Some(header)) = (
-        checksum.in_software(),
-        out.payload_mut().get_mut(..ipv4::HEADER_LEN),
-    ) {
-        Ipv4Packet::new_unchecked(header).fill_checksum();
+/// A header to write, with the device's checksum duty for IPv4.
+#[derive(Clone, Copy)]
+enum Header {
+    V4(Ipv4Repr, ChecksumMode),
+    V6(Ipv6Repr, ()),
+}
+
+impl Header {
+    fn len(&self) -> usize {
+        match self {
+            Header::V4(..) => ipv4::HEADER_LEN,
+            Header::V6(..) => ipv6::HEADER_LEN,
+        }
+    }
+
+    fn ethertype(&self) -> EtherType {
+        match self {
+            Header::V4(..) => EtherType::Ipv4,
+            Header::V6(..) => EtherType::Ipv6,
+        }
+    }
+
+    fn repr(&self) -> IpRepr {
+        match *self {
+            Header::V4(r, _) => IpRepr::V4(r),
+            Header::V6(r, _) => IpRepr::V6(r),
+        }
+    }
+
+    /// Writes the header at the front of the Ethernet payload.
+    fn write<D: Device>(&self, out: &mut eth::Out<'_, '_, D>) {
+        let bytes = out.payload_mut();
+        match *self {
+            Header::V4(repr, checksum) => {
+                if let Some(header) = bytes.get_mut(..ipv4::HEADER_LEN) {
+                    let mut packet = Ipv4Packet::new_unchecked(header);
+                    repr.emit(&mut packet, checksum);
+                }
+            }
+            Header::V6(repr, ()) => {
+                if let Some(header) = bytes.get_mut(..ipv6::HEADER_LEN) {
+                    repr.emit(&mut Ipv6Packet::new_unchecked(header));
+                }
+            }
+        }
+    }
+}
+
+/// The header of a packet from `src` to `dst` carrying `payload_len`
+/// bytes of `protocol`.
+fn header_for(
+    dst: IpAddr,
+    src: IpAddr,
+    protocol: IpProtocol,
+    payload_len: usize,
+    endpoint: &mut dyn IpContext,
+) -> Result<Header, Error> {
+    let state = endpoint.state();
+    match (src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            if ipv4::HEADER_LEN + payload_len > usize::from(u16::MAX) {
+                return Err(Error::TooLarge);
+            }
+            let repr = Ipv4Repr {
+                src,
+                dst,
+                protocol,
+                payload_len,
+                ttl: state.config.ttl,
+                ident: state.next_ident(),
+                ..Ipv4Repr::default()
+            };
+            Ok(Header::V4(repr, ChecksumMode::Software))
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let repr = Ipv6Repr {
+                src,
+                dst,
+                next_header: protocol,
+                payload_len: u16::try_from(payload_len).map_err(|_| Error::TooLarge)?,
+                hop_limit: state.config.hop_limit,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            Ok(Header::V6(repr, ()))
+        }
+        _ => Err(Error::Unreachable),
     }
 }
 
@@ -865,7 +1363,8 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
         self.frame.info()
     }
 
-    /// The largest upper-layer payload this buffer can carry.
+    /// The largest upper-layer payload this buffer can carry to an IPv4
+    /// destination (IPv6 takes 20 bytes more header).
     pub fn payload_capacity(&self) -> usize {
         self.frame
             .payload_capacity()
@@ -876,14 +1375,20 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
     /// gives the payload to fill.
     ///
     /// [`Error::Unresolved`]: the next hop's address is being resolved;
-    /// this buffer may have carried the ARP request. Try again later.
+    /// this buffer may have carried the ARP request or neighbor
+    /// solicitation. Try again later.
     pub fn prepare(self, init: Init) -> Result<Out<'p, 'd, D>, Error> {
-        let IpAddr::V4(dst) = init.dst else {
-            return Err(Error::Unreachable);
-        };
         let now = self.frame.info().timestamp;
         let endpoint = self.endpoint;
-        let (default_src, resolved) = match endpoint.resolve_v4(dst, now) {
+        let resolved = match init.dst {
+            IpAddr::V4(dst) => endpoint
+                .resolve_v4(dst, now)
+                .map(|(src, r)| (IpAddr::V4(src), r)),
+            IpAddr::V6(dst) => endpoint
+                .resolve_v6(dst, now)
+                .map(|(src, r)| (IpAddr::V6(src), r)),
+        };
+        let (default_src, resolved) = match resolved {
             Ok(found) => found,
             Err(err) => {
                 endpoint.state().stats.tx_unreachable += 1;
@@ -895,7 +1400,7 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
             Resolved::Request(next_hop) => {
                 let stats = &mut endpoint.state().stats;
                 stats.tx_unresolved += 1;
-                send_arp_request(stats, self.frame, next_hop, default_src);
+                solicit(stats, self.frame, next_hop, default_src);
                 return Err(Error::Unresolved);
             }
             Resolved::Pending => {
@@ -904,40 +1409,26 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
             }
         };
         let src = match init.src {
-            Some(IpAddr::V4(src)) if endpoint.has_v4(src) => src,
-            Some(_) => return Err(Error::Unreachable),
             None => default_src,
+            Some(IpAddr::V4(src)) if endpoint.has_v4(src) => IpAddr::V4(src),
+            Some(IpAddr::V6(src)) if endpoint.has_v6(src) => IpAddr::V6(src),
+            Some(_) => return Err(Error::Unreachable),
         };
-        let total = ipv4::HEADER_LEN
-            .checked_add(init.payload_len)
-            .ok_or(Error::TooLarge)?;
-        if total > usize::from(u16::MAX) {
-            return Err(Error::TooLarge);
+        let mut header = header_for(init.dst, src, init.protocol, init.payload_len, endpoint)?;
+        if let Header::V4(_, checksum) = &mut header {
+            *checksum = self.frame.info().capabilities.ipv4.tx;
         }
-        let checksum = self.frame.info().capabilities.ipv4.tx;
-        let repr = Ipv4Repr {
-            src,
-            dst,
-            protocol: init.protocol,
-            payload_len: init.payload_len,
-            ttl: endpoint.state().config.ttl,
-            ident: endpoint.state().next_ident(),
-            ..Ipv4Repr::default()
-        };
         let eth_init = eth::Init {
             dst: mac,
-            ethertype: EtherType::Ipv4,
-            payload_len: total,
+            ethertype: header.ethertype(),
+            payload_len: header.len() + init.payload_len,
         };
         let mut out = self.frame.prepare(eth_init)?;
-        repr.emit(
-            &mut Ipv4Packet::new_unchecked(&mut out.payload_mut()[..ipv4::HEADER_LEN]),
-            ChecksumMode::Offloaded,
-        );
-        finish_header(&mut out, checksum);
+        header.write(&mut out);
         Ok(Out {
             frame: out,
-            repr: IpRepr::V4(repr),
+            repr: header.repr(),
+            header_len: header.len(),
             endpoint,
         })
     }
@@ -947,6 +1438,7 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
 pub struct Out<'p, 'd, D: Device> {
     frame: eth::Out<'p, 'd, D>,
     repr: IpRepr,
+    header_len: usize,
     endpoint: &'p mut dyn IpContext,
 }
 
@@ -963,14 +1455,14 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
 
     /// The upper-layer bytes.
     pub fn payload(&self) -> &[u8] {
-        self.frame.payload().get(ipv4::HEADER_LEN..).unwrap_or(&[])
+        self.frame.payload().get(self.header_len..).unwrap_or(&[])
     }
 
     /// The upper-layer bytes, writable.
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.frame
             .payload_mut()
-            .get_mut(ipv4::HEADER_LEN..)
+            .get_mut(self.header_len..)
             .unwrap_or(&mut [])
     }
 

@@ -133,6 +133,7 @@ impl<N> Host<N> {
             vec![None; 2],
             Routes::new(vec![None; 4]),
             NeighborCache::new(vec![Neighbor::EMPTY; 8], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 8], NeighborConfig::default()),
         );
         ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).expect("a /24 is valid"));
         Host {
