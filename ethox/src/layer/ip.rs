@@ -29,6 +29,7 @@ use core::time::Duration;
 
 use crate::layer::eth;
 use crate::layer::neighbor::{NeighborCache, Resolution};
+use crate::layer::reassembly::{Fragment, FragmentKey, Progress, ReassembledId, Reassembler};
 use crate::layer::route::{RateLimiter, Routes};
 use crate::managed::Slice;
 use crate::nic::{self, Device, Info};
@@ -137,8 +138,16 @@ pub struct IpStats {
     /// Packets from a source that cannot send (multicast, broadcast,
     /// loopback, one of our own addresses).
     pub rx_bad_source: u64,
-    /// Fragments (reassembly is not configured).
+    /// Fragments received (IPv4 and IPv6).
     pub rx_fragments: u64,
+    /// Fragments dropped: no reassembler configured, or the reassembler
+    /// refused them (overlap, too large, table full; see its own stats).
+    pub rx_fragments_dropped: u64,
+    /// Datagrams reassembled and delivered.
+    pub rx_reassembled: u64,
+    /// ICMP time exceeded (reassembly) errors sent for datagrams whose
+    /// first fragment came but not the rest (RFC 792, RFC 8200 4.5).
+    pub reassembly_timeouts_reported: u64,
     /// Frames of another network protocol.
     pub rx_unknown_ethertype: u64,
     /// ARP packets received (valid ones).
@@ -237,7 +246,18 @@ pub struct Endpoint<'a> {
     routes: Routes<'a>,
     arp: NeighborCache<'a, Ipv4Addr>,
     ndisc: NeighborCache<'a, Ipv6Addr>,
+    reassembler: Option<Reassembler<'a>>,
     state: IpState,
+}
+
+/// An ICMP error this layer owes and sends on the next lent buffer.
+#[derive(Debug, Clone, Copy)]
+struct OwedError {
+    /// Who gets it (the sender of the expired datagram).
+    to: IpAddr,
+    /// The quoted start of the expired datagram's first fragment.
+    quote: [u8; crate::layer::reassembly::QUOTE_CAPACITY],
+    quote_len: usize,
 }
 
 /// The part of the endpoint without borrowed storage.
@@ -251,6 +271,8 @@ struct IpState {
     /// on the next lent buffer (revalidation of a stale entry that was
     /// used meanwhile).
     revalidate: Option<IpAddr>,
+    /// A time exceeded error for an expired reassembly.
+    owed_error: Option<OwedError>,
 }
 
 impl IpState {
@@ -280,6 +302,8 @@ trait IpContext {
     fn has_v6(&self, addr: Ipv6Addr) -> bool;
     fn v6_source(&self, dst: Ipv6Addr) -> Option<Ipv6Addr>;
     fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error>;
+    fn datagram(&self, id: ReassembledId) -> &[u8];
+    fn quote(&self, id: ReassembledId) -> &[u8];
 }
 
 impl IpContext for Endpoint<'_> {
@@ -310,6 +334,17 @@ impl IpContext for Endpoint<'_> {
     fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error> {
         Endpoint::resolve_v6(self, dst, now)
     }
+
+    fn datagram(&self, id: ReassembledId) -> &[u8] {
+        self.reassembler.as_ref().map_or(&[], |r| r.datagram(id))
+    }
+
+    fn quote(&self, id: ReassembledId) -> &[u8] {
+        self.reassembler
+            .as_ref()
+            .and_then(|r| r.quote(id))
+            .unwrap_or(&[])
+    }
 }
 
 impl<'a> Endpoint<'a> {
@@ -327,12 +362,14 @@ impl<'a> Endpoint<'a> {
             routes,
             arp,
             ndisc,
+            reassembler: None,
             state: IpState {
                 config: IpConfig::default(),
                 stats: IpStats::default(),
                 icmp_errors: rate_limiter(&IpConfig::default()),
                 next_ident: 1,
                 revalidate: None,
+                owed_error: None,
             },
         }
     }
@@ -403,6 +440,18 @@ impl<'a> Endpoint<'a> {
         &self.arp
     }
 
+    /// Reassembles fragmented datagrams (both families) into the
+    /// reassembler's storage; without one, fragments are dropped and
+    /// counted.
+    pub fn set_reassembler(&mut self, reassembler: Reassembler<'a>) {
+        self.reassembler = Some(reassembler);
+    }
+
+    /// The reassembler, if one is configured.
+    pub fn reassembler(&self) -> Option<&Reassembler<'a>> {
+        self.reassembler.as_ref()
+    }
+
     /// The IPv6 neighbor cache.
     pub fn ndisc_cache(&self) -> &NeighborCache<'a, Ipv6Addr> {
         &self.ndisc
@@ -415,6 +464,7 @@ impl<'a> Endpoint<'a> {
             self.arp.next_deadline(),
             self.ndisc.next_deadline(),
             self.routes.next_deadline(),
+            self.reassembler.as_ref().and_then(|r| r.next_deadline()),
         ]
         .into_iter()
         .flatten()
@@ -572,7 +622,12 @@ impl<'a> Endpoint<'a> {
 
     /// Validates an IPv4 packet; the repr and header length if it is for
     /// this host.
-    fn check_ipv4(&mut self, bytes: &[u8], checksum: ChecksumMode) -> Option<(Ipv4Repr, usize)> {
+    fn check_ipv4(
+        &mut self,
+        bytes: &[u8],
+        checksum: ChecksumMode,
+        now: Instant,
+    ) -> Option<(Ipv4Repr, usize, Option<ReassembledId>)> {
         let parsed = Ipv4Packet::new_checked(bytes)
             .and_then(|p| Ipv4Repr::parse(&p, checksum).map(|r| (r, p.header_len())));
         let (repr, header_len) = match parsed {
@@ -599,10 +654,157 @@ impl<'a> Endpoint<'a> {
             return None;
         }
         if repr.is_fragment() {
-            self.state.stats.rx_fragments += 1;
-            return None;
+            let key = FragmentKey::V4 {
+                src: repr.src,
+                dst: repr.dst,
+                protocol: repr.protocol,
+                ident: repr.ident,
+            };
+            let data = bytes
+                .get(header_len..header_len + repr.payload_len)
+                .unwrap_or(&[]);
+            // The quote for a time exceeded error: header and 8 bytes.
+            let quote = bytes.get(..header_len + 8).unwrap_or(bytes);
+            let fragment = Fragment::new(key, usize::from(repr.frag_offset), repr.more_frags, data);
+            let id = self.reassemble(fragment.with_quote(quote), now)?;
+            let whole = Ipv4Repr {
+                payload_len: self.datagram(id).len(),
+                more_frags: false,
+                frag_offset: 0,
+                ..repr
+            };
+            return Some((whole, header_len, Some(id)));
         }
-        Some((repr, header_len))
+        Some((repr, header_len, None))
+    }
+
+    /// Adds a fragment; the id of the whole datagram once complete.
+    fn reassemble(&mut self, fragment: Fragment<'_>, now: Instant) -> Option<ReassembledId> {
+        self.state.stats.rx_fragments += 1;
+        let Some(reassembler) = self.reassembler.as_mut() else {
+            self.state.stats.rx_fragments_dropped += 1;
+            return None;
+        };
+        match reassembler.add(fragment, now) {
+            Ok(Progress::Complete(id)) => {
+                self.state.stats.rx_reassembled += 1;
+                Some(id)
+            }
+            Ok(_) => None,
+            Err(_) => {
+                self.state.stats.rx_fragments_dropped += 1;
+                None
+            }
+        }
+    }
+
+    /// Frees a delivered datagram's reassembly slot.
+    fn release(&mut self, id: ReassembledId) {
+        if let Some(reassembler) = self.reassembler.as_mut() {
+            reassembler.release(id);
+        }
+    }
+
+    /// Drops timed-out reassemblies; owes a time exceeded error for one
+    /// whose first fragment arrived (one at a time, rate-limited when
+    /// sent).
+    fn expire_fragments(&mut self, now: Instant) {
+        let Some(reassembler) = self.reassembler.as_mut() else {
+            return;
+        };
+        if reassembler.next_deadline().is_none_or(|at| at > now) {
+            return;
+        }
+        let owed = &mut self.state.owed_error;
+        reassembler.expire(now, |key, quote| {
+            let Some(quote) = quote.filter(|q| !q.is_empty()) else {
+                return;
+            };
+            let to = match key {
+                FragmentKey::V4 { src, .. } => IpAddr::V4(src),
+                FragmentKey::V6 { src, .. } => IpAddr::V6(src),
+            };
+            let mut bytes = [0; crate::layer::reassembly::QUOTE_CAPACITY];
+            let len = quote.len().min(bytes.len());
+            bytes[..len].copy_from_slice(&quote[..len]);
+            *owed = Some(OwedError {
+                to,
+                quote: bytes,
+                quote_len: len,
+            });
+        });
+    }
+
+    /// Sends an owed ICMP time exceeded (fragment reassembly) error; gives
+    /// the buffer back if the sender cannot be reached yet.
+    fn send_time_exceeded<'p, 'd, D: Device>(
+        &mut self,
+        raw: eth::Raw<'p, 'd, D>,
+        error: OwedError,
+    ) -> Option<eth::Raw<'p, 'd, D>> {
+        let now = raw.info().timestamp;
+        let quote = &error.quote[..error.quote_len];
+        let (src, mac) = match error.to {
+            IpAddr::V4(to) => match self.resolve_v4(to, now) {
+                Ok((src, Resolved::Mac(mac))) => (IpAddr::V4(src), mac),
+                _ => return Some(raw),
+            },
+            IpAddr::V6(to) => match self.resolve_v6(to, now) {
+                Ok((src, Resolved::Mac(mac))) => (IpAddr::V6(src), mac),
+                _ => return Some(raw),
+            },
+        };
+        let capabilities = raw.info().capabilities;
+        let protocol = match error.to {
+            IpAddr::V4(_) => IpProtocol::Icmp,
+            IpAddr::V6(_) => IpProtocol::Icmpv6,
+        };
+        let Ok(mut header) = header_for(error.to, src, protocol, 8 + quote.len(), self) else {
+            return None;
+        };
+        if let Header::V4(_, checksum) = &mut header {
+            *checksum = capabilities.ipv4.tx;
+        }
+        let init = eth::Init {
+            dst: mac,
+            ethertype: header.ethertype(),
+            payload_len: header.len() + 8 + quote.len(),
+        };
+        let Ok(mut out) = raw.prepare(init) else {
+            return None;
+        };
+        header.write(&mut out);
+        let icmp = out.payload_mut().get_mut(header.len()..).unwrap_or(&mut []);
+        if let Some(body) = icmp.get_mut(8..) {
+            body.copy_from_slice(quote);
+        }
+        match header {
+            Header::V4(..) => {
+                let mut message = Icmpv4Packet::new_unchecked(icmp);
+                message.set_msg_type(Icmpv4Type::TimeExceeded);
+                message.set_msg_code(1);
+                message.set_rest_of_header(0);
+                message.set_checksum(0);
+                if capabilities.icmpv4.tx.in_software() {
+                    message.fill_checksum();
+                }
+            }
+            Header::V6(repr, ()) => {
+                let mut message = Icmpv6Packet::new_unchecked(icmp);
+                message.set_msg_type(Icmpv6Type::TimeExceeded);
+                message.set_msg_code(1);
+                message.set_body_word(0);
+                message.set_checksum(0);
+                if capabilities.icmpv6.tx.in_software() {
+                    message.fill_checksum(repr.src, repr.dst);
+                }
+            }
+        }
+        if out.send().is_ok() {
+            self.state.stats.reassembly_timeouts_reported += 1;
+            self.state.stats.icmp_errors_sent += 1;
+        }
+        None
     }
 
     fn v6_addrs(&self) -> impl Iterator<Item = ipv6::Ipv6Cidr> + '_ {
@@ -688,7 +890,11 @@ impl<'a> Endpoint<'a> {
     /// Validates an IPv6 packet and walks its extension headers; the
     /// transport's view of the header and where its bytes start, if the
     /// packet is for this host.
-    fn check_ipv6(&mut self, bytes: &[u8]) -> Option<(Ipv6Repr, usize)> {
+    fn check_ipv6(
+        &mut self,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Option<(Ipv6Repr, usize, Option<ReassembledId>)> {
         let stats = &mut self.state.stats;
         let parsed =
             Ipv6Packet::new_checked(bytes).and_then(|p| Ipv6Repr::parse(&p).map(|r| (p, r)));
@@ -732,7 +938,8 @@ impl<'a> Endpoint<'a> {
                         // A host is the final destination: a routing header
                         // with segments left would make it a router.
                         Ipv6ExtHeaderRepr::Routing(routing) => routing.segments_left > 0,
-                        Ipv6ExtHeaderRepr::Fragment(fragment) => !fragment.is_atomic(),
+                        // Fragments are handled when the chain ends.
+                        Ipv6ExtHeaderRepr::Fragment(_) => false,
                     };
                     if must_drop {
                         self.state.stats.rx_ext_header_dropped += 1;
@@ -740,12 +947,32 @@ impl<'a> Endpoint<'a> {
                     }
                 }
                 Ok(Ipv6ChainItem::UpperLayer(upper)) => {
-                    let upper_repr = Ipv6Repr {
+                    let mut upper_repr = Ipv6Repr {
                         next_header: upper.protocol,
                         payload_len: u16::try_from(upper.payload.len()).unwrap_or(u16::MAX),
                         ..repr
                     };
-                    return Some((upper_repr, upper.offset));
+                    let Some(fragment) = upper.fragment.filter(|f| !f.is_atomic()) else {
+                        return Some((upper_repr, upper.offset, None));
+                    };
+                    let key = FragmentKey::V6 {
+                        src: repr.src,
+                        dst: repr.dst,
+                        ident: fragment.ident,
+                    };
+                    let quote = bytes
+                        .get(..crate::layer::reassembly::QUOTE_CAPACITY)
+                        .unwrap_or(bytes);
+                    let piece = Fragment::new(
+                        key,
+                        fragment.byte_offset(),
+                        fragment.more_frags,
+                        upper.payload,
+                    );
+                    let id = self.reassemble(piece.with_quote(quote), now)?;
+                    upper_repr.payload_len =
+                        u16::try_from(self.datagram(id).len()).unwrap_or(u16::MAX);
+                    return Some((upper_repr, upper.offset, Some(id)));
                 }
                 Err(_) => {
                     self.state.stats.rx_malformed += 1;
@@ -848,6 +1075,13 @@ impl<'a> Endpoint<'a> {
     /// buffer: a revalidation request for a stale neighbor. Returns the
     /// buffer if nothing was owed.
     fn owed<'p, 'd, D: Device>(&mut self, raw: eth::Raw<'p, 'd, D>) -> Option<eth::Raw<'p, 'd, D>> {
+        if let Some(error) = self.state.owed_error.take() {
+            let now = raw.info().timestamp;
+            if self.state.icmp_errors.allow(now) {
+                return self.send_time_exceeded(raw, error);
+            }
+            self.state.stats.icmp_errors_rate_limited += 1;
+        }
         let Some(target) = self.state.revalidate.take() else {
             return Some(raw);
         };
@@ -988,21 +1222,25 @@ pub struct Receiver<'e, 'a, U> {
 
 impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
     fn receive(&mut self, frame: eth::In<'_, '_, D>) {
-        let (repr, header_len, frame) = match frame.repr().ethertype {
+        let now = frame.info().timestamp;
+        self.endpoint.expire_fragments(now);
+        let (repr, header_len, frame, reassembled) = match frame.repr().ethertype {
             EtherType::Arp => return self.endpoint.receive_arp(frame),
             EtherType::Ipv4 => {
                 let checksum = frame.info().capabilities.ipv4.rx;
-                let Some((repr, header_len)) = self.endpoint.check_ipv4(frame.payload(), checksum)
+                let checked = self.endpoint.check_ipv4(frame.payload(), checksum, now);
+                let Some((repr, header_len, id)) = checked else {
+                    return;
+                };
+                (IpRepr::V4(repr), header_len, frame, id)
+            }
+            EtherType::Ipv6 => {
+                let Some((repr, offset, id)) = self.endpoint.check_ipv6(frame.payload(), now)
                 else {
                     return;
                 };
-                (IpRepr::V4(repr), header_len, frame)
-            }
-            EtherType::Ipv6 => {
-                let Some((repr, offset)) = self.endpoint.check_ipv6(frame.payload()) else {
-                    return;
-                };
-                let frame = if repr.next_header == IpProtocol::Icmpv6 {
+                // Neighbor discovery is never fragmented (RFC 6980).
+                let frame = if repr.next_header == IpProtocol::Icmpv6 && id.is_none() {
                     match self.endpoint.receive_ndisc(frame, repr, offset) {
                         Some(frame) => frame,
                         None => return,
@@ -1010,7 +1248,7 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
                 } else {
                     frame
                 };
-                (IpRepr::V6(repr), offset, frame)
+                (IpRepr::V6(repr), offset, frame, id)
             }
             _ => {
                 self.endpoint.state.stats.rx_unknown_ethertype += 1;
@@ -1022,8 +1260,12 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
             frame,
             repr,
             header_len,
+            reassembled,
             endpoint: self.endpoint,
         });
+        if let Some(id) = reassembled {
+            self.endpoint.release(id);
+        }
     }
 
     fn wants_group(&self, group: EthernetAddress) -> bool {
@@ -1063,6 +1305,9 @@ pub struct In<'p, 'd, D: Device> {
     repr: IpRepr,
     /// Where the upper-layer bytes start in the Ethernet payload.
     header_len: usize,
+    /// A reassembled datagram: its bytes are in the reassembler, not in
+    /// the frame (which holds the last fragment).
+    reassembled: Option<ReassembledId>,
     endpoint: &'p mut dyn IpContext,
 }
 
@@ -1077,16 +1322,29 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         self.frame.info()
     }
 
-    /// The upper-layer bytes.
+    /// The upper-layer bytes (of the whole datagram, if it was
+    /// reassembled from fragments).
     pub fn payload(&self) -> &[u8] {
+        if let Some(id) = self.reassembled {
+            return self.endpoint.datagram(id);
+        }
         let range = self.header_len..self.header_len + self.repr.payload_len();
         self.frame.payload().get(range).unwrap_or(&[])
     }
 
-    /// The upper-layer bytes, writable.
+    /// The upper-layer bytes, writable. Empty for a reassembled datagram,
+    /// whose bytes live in the reassembler and are read-only.
     pub fn payload_mut(&mut self) -> &mut [u8] {
+        if self.reassembled.is_some() {
+            return &mut [];
+        }
         let range = self.header_len..self.header_len + self.repr.payload_len();
         self.frame.payload_mut().get_mut(range).unwrap_or(&mut [])
+    }
+
+    /// Whether the datagram was reassembled from fragments.
+    pub fn is_reassembled(&self) -> bool {
+        self.reassembled.is_some()
     }
 
     /// The source address a reply should carry: the destination if it is
@@ -1121,13 +1379,14 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         }
         let new_header_len = header.len();
         let keep = payload_len.min(self.repr.payload_len());
+        let reassembled = self.reassembled;
         let (start, mut frame, endpoint) = (self.header_len, self.frame, self.endpoint);
         // Our header has no options or extension headers: move the kept
         // payload if the received header was longer.
         let total = new_header_len
             .checked_add(payload_len)
             .ok_or(Error::TooLarge)?;
-        if start != new_header_len {
+        if start != new_header_len && reassembled.is_none() {
             frame
                 .payload_mut()
                 .copy_within(start..start + keep, new_header_len);
@@ -1135,6 +1394,17 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         let ethertype = header.ethertype();
         let mut out = frame.reply(ethertype, total)?;
         header.write(&mut out);
+        if let Some(id) = reassembled {
+            // The datagram is in the reassembler: copy what is kept.
+            let data = endpoint.datagram(id);
+            let keep = keep.min(data.len());
+            if let Some(dst) = out
+                .payload_mut()
+                .get_mut(new_header_len..new_header_len + keep)
+            {
+                dst.copy_from_slice(&data[..keep]);
+            }
+        }
         Ok(Out {
             frame: out,
             repr: header.repr(),
@@ -1180,7 +1450,10 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
             return Ok(false);
         }
         let error_headers = ip_header_len + 8;
-        let original_len = self.header_len + self.repr.payload_len();
+        let original_len = match self.reassembled {
+            Some(id) => self.endpoint.quote(id).len(),
+            None => self.header_len + self.repr.payload_len(),
+        };
         let quote_len = original_len.min(max_error - error_headers);
         let src = self.reply_source()?;
         let protocol = match self.repr {
@@ -1195,7 +1468,20 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         let mut out = self
             .frame
             .reply(header.ethertype(), error_headers + quote_len)?;
-        out.payload_mut().copy_within(..quote_len, error_headers);
+        match self.reassembled {
+            // Quote the first fragment's start, kept by the reassembler.
+            Some(id) => {
+                let quote = self.endpoint.quote(id);
+                let quote = quote.get(..quote_len).unwrap_or(quote);
+                if let Some(dst) = out
+                    .payload_mut()
+                    .get_mut(error_headers..error_headers + quote.len())
+                {
+                    dst.copy_from_slice(quote);
+                }
+            }
+            None => out.payload_mut().copy_within(..quote_len, error_headers),
+        }
         header.write(&mut out);
         let icmp = out
             .payload_mut()

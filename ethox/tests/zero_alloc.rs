@@ -1,0 +1,615 @@
+//! The stack allocates nothing once it is set up: a counting global
+//! allocator watches a bounded run of traffic through the whole receive
+//! and send trees (ARP, neighbor discovery, IPv4 and IPv6 echo answered in
+//! place, ICMP errors for refused packets, malformed frames, neighbor
+//! revalidation after the cache lifetime) and must count zero
+//! allocations.
+//!
+//! All storage (NIC buffers, address tables, neighbor caches, routes) is
+//! `Vec`-backed and allocated before the measurement starts. The apps
+//! below keep their counters in fixed arrays, so nothing in the measured
+//! section allocates on the test's behalf either.
+//!
+//! `cargo test` builds `ethox` with its default features (std, which
+//! implies alloc). The test needs only `alloc` from `ethox` (the
+//! `Vec`-backed storage); it also passes with
+//! `cargo test -p ethox --no-default-features --features alloc --test zero_alloc`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+use ethox::layer::route::Routes;
+use ethox::layer::{eth, icmp, ip};
+use ethox::nic::Device;
+use ethox::nic::memory::{MemoryLink, MemoryNic};
+use ethox::time::Instant;
+use ethox::wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr};
+use ethox::wire::icmpv6::{self, Icmpv6Packet, Icmpv6Repr};
+use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
+
+/// Counts allocations made by the thread that armed it, while armed.
+struct Counting;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set on the measuring thread only (const-initialised, no destructor:
+    /// reading it never allocates).
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Counting {
+    fn note(&self) {
+        if ARMED.load(Ordering::Relaxed) && MEASURING.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.note();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` with the counter armed for this thread; returns what it
+/// returned and the allocations it made.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    MEASURING.with(|m| m.set(true));
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    let out = f();
+    ARMED.store(false, Ordering::SeqCst);
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    MEASURING.with(|m| m.set(false));
+    (out, after - before)
+}
+
+const SLOTS: usize = 8;
+type Nic = MemoryNic<Vec<u8>, SLOTS>;
+
+const MAC_A: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+const MAC_B: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+const A4: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B4: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const A6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
+const B6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
+
+/// Pings of each family in the measured section.
+const PINGS: usize = 1000;
+/// Every this many rounds, one packet of each family is refused.
+const REFUSE_EVERY: usize = 10;
+/// The round at which time jumps past the neighbor lifetime.
+const JUMP_AT: usize = PINGS / 2;
+
+struct Host {
+    nic: Nic,
+    eth: eth::Endpoint,
+    ip: ip::Endpoint<'static>,
+    icmp: icmp::Endpoint,
+}
+
+impl Host {
+    fn new(mac: EthernetAddress, v4: Ipv4Addr, v6: Ipv6Addr) -> Host {
+        let mut ip = ip::Endpoint::new(
+            vec![None; 4],
+            Routes::new(vec![None; 4]),
+            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+        );
+        assert!(ip.add_addr(IpCidr::new(IpAddr::V4(v4), 24).unwrap()));
+        assert!(ip.add_addr(IpCidr::new(IpAddr::V6(v6), 64).unwrap()));
+        let link_local = ethox::wire::ipv6::link_local_from_mac(mac);
+        assert!(ip.add_addr(IpCidr::new(IpAddr::V6(link_local), 64).unwrap()));
+        Host {
+            nic: Nic::new(vec![0; SLOTS * 1514], 1514).unwrap(),
+            eth: eth::Endpoint::new(mac),
+            ip,
+            icmp: icmp::Endpoint::new(),
+        }
+    }
+
+    fn set_time(&mut self, now: Instant) {
+        self.nic.set_time(now);
+    }
+
+    fn send<S: ip::Send<Nic>>(&mut self, app: S) -> usize {
+        self.nic
+            .tx(SLOTS, self.eth.send(self.ip.send(app)))
+            .unwrap_or(0)
+    }
+
+    fn receive<R: ip::Recv<Nic>>(&mut self, app: R) -> usize {
+        self.nic
+            .rx(SLOTS, self.eth.recv(self.ip.recv(self.icmp.recv(app))))
+            .unwrap_or(0)
+    }
+}
+
+/// What host A sends in one round, one packet per kind.
+#[derive(Clone, Copy, Default)]
+struct Plan {
+    echo4: Option<u16>,
+    echo6: Option<u16>,
+    probe4: bool,
+    probe6: bool,
+}
+
+/// Host A's app: sends the round's plan and counts what comes back, in
+/// fixed arrays.
+struct Pinger {
+    plan: Plan,
+    /// Prepare failures (unresolved, unreachable) while sending.
+    send_errors: usize,
+    replies4: [u8; PINGS],
+    replies6: [u8; PINGS],
+    bad_echo_data: usize,
+    unreachable4: usize,
+    unreachable6: usize,
+    other: usize,
+}
+
+impl Pinger {
+    fn new() -> Pinger {
+        Pinger {
+            plan: Plan::default(),
+            send_errors: 0,
+            replies4: [0; PINGS],
+            replies6: [0; PINGS],
+            bad_echo_data: 0,
+            unreachable4: 0,
+            unreachable6: 0,
+            other: 0,
+        }
+    }
+
+    fn echo_data(seq: u16) -> [u8; ECHO_LEN] {
+        let mut data = [0u8; ECHO_LEN];
+        for (i, byte) in data.iter_mut().enumerate() {
+            *byte = (seq as u8).wrapping_add(i as u8);
+        }
+        data
+    }
+}
+
+/// Echo data bytes per ping.
+const ECHO_LEN: usize = 40;
+
+/// A probe with protocol number 17 and an 8-byte UDP-like header; host B
+/// has no UDP layer, its app refuses it.
+const PROBE: [u8; 8] = [0x0f, 0xa0, 0x13, 0x88, 0, 8, 0, 0];
+
+impl<D: Device> ip::Send<D> for Pinger {
+    fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
+        let plan = &mut self.plan;
+        let (dst, protocol, len) = if plan.echo4.is_some() {
+            (IpAddr::V4(B4), IpProtocol::Icmp, 8 + ECHO_LEN)
+        } else if plan.echo6.is_some() {
+            (IpAddr::V6(B6), IpProtocol::Icmpv6, 8 + ECHO_LEN)
+        } else if plan.probe4 {
+            (IpAddr::V4(B4), IpProtocol::Udp, PROBE.len())
+        } else if plan.probe6 {
+            (IpAddr::V6(B6), IpProtocol::Udp, PROBE.len())
+        } else {
+            return;
+        };
+        let init = ip::Init {
+            src: None,
+            dst,
+            protocol,
+            payload_len: len,
+        };
+        let mut out = match raw.prepare(init) {
+            Ok(out) => out,
+            Err(_) => {
+                self.send_errors += 1;
+                return;
+            }
+        };
+        if let Some(seq) = plan.echo4.take() {
+            let data = Pinger::echo_data(seq);
+            let request = Icmpv4Repr::EchoRequest {
+                ident: 0x4242,
+                seq_no: seq,
+                data: &data,
+            };
+            let emitted = request.emit(
+                &mut Icmpv4Packet::new_unchecked(out.payload_mut()),
+                ChecksumMode::Software,
+            );
+            if emitted.is_err() {
+                self.send_errors += 1;
+                return;
+            }
+        } else if let Some(seq) = plan.echo6.take() {
+            let ip::IpRepr::V6(header) = out.repr() else {
+                self.send_errors += 1;
+                return;
+            };
+            let data = Pinger::echo_data(seq);
+            let request = Icmpv6Repr::EchoRequest {
+                ident: 0x6666,
+                seq_no: seq,
+                data: &data,
+            };
+            request.emit(
+                &mut Icmpv6Packet::new_unchecked(out.payload_mut()),
+                header.src,
+                header.dst,
+                ChecksumMode::Software,
+            );
+        } else if plan.probe4 {
+            plan.probe4 = false;
+            out.payload_mut().copy_from_slice(&PROBE);
+        } else {
+            plan.probe6 = false;
+            out.payload_mut().copy_from_slice(&PROBE);
+        }
+        if out.send().is_err() {
+            self.send_errors += 1;
+        }
+    }
+}
+
+impl<D: Device> ip::Recv<D> for Pinger {
+    fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+        match packet.repr() {
+            ip::IpRepr::V4(_) => {
+                let parsed = Icmpv4Packet::new_checked(packet.payload())
+                    .and_then(|p| Icmpv4Repr::parse(&p, ChecksumMode::Software));
+                match parsed {
+                    Ok(Icmpv4Repr::EchoReply {
+                        ident: 0x4242,
+                        seq_no,
+                        data,
+                    }) if usize::from(seq_no) < PINGS => {
+                        if data != Pinger::echo_data(seq_no) {
+                            self.bad_echo_data += 1;
+                        }
+                        let slot = &mut self.replies4[usize::from(seq_no)];
+                        *slot = slot.saturating_add(1);
+                    }
+                    Ok(Icmpv4Repr::DstUnreachable {
+                        reason: Icmpv4DstUnreachable::PortUnreachable,
+                        header,
+                        ..
+                    }) if header.ends_with(&PROBE) => self.unreachable4 += 1,
+                    _ => self.other += 1,
+                }
+            }
+            ip::IpRepr::V6(header) => {
+                let parsed = Icmpv6Packet::new_checked(packet.payload()).and_then(|p| {
+                    Icmpv6Repr::parse(&p, header.src, header.dst, ChecksumMode::Software)
+                });
+                match parsed {
+                    Ok(Icmpv6Repr::EchoReply {
+                        ident: 0x6666,
+                        seq_no,
+                        data,
+                    }) if usize::from(seq_no) < PINGS => {
+                        if data != Pinger::echo_data(seq_no) {
+                            self.bad_echo_data += 1;
+                        }
+                        let slot = &mut self.replies6[usize::from(seq_no)];
+                        *slot = slot.saturating_add(1);
+                    }
+                    Ok(Icmpv6Repr::DstUnreachable {
+                        reason: icmpv6::DstUnreachable::PortUnreachable,
+                        header,
+                    }) if header.ends_with(&PROBE) => self.unreachable6 += 1,
+                    _ => self.other += 1,
+                }
+            }
+            _ => self.other += 1,
+        }
+    }
+}
+
+/// Host B's app: refuses whatever reaches it (the ICMP layer answered
+/// the pings before it).
+#[derive(Default)]
+struct Refuse {
+    errors_sent: usize,
+    held_back: usize,
+    failed: usize,
+}
+
+impl<D: Device> ip::Recv<D> for Refuse {
+    fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+        match packet.reject(ip::Reject::PortUnreachable) {
+            Ok(true) => self.errors_sent += 1,
+            Ok(false) => self.held_back += 1,
+            Err(_) => self.failed += 1,
+        }
+    }
+}
+
+/// Frames that every layer must drop, built before the measurement.
+fn malformed_frames() -> Vec<Vec<u8>> {
+    let header = |ethertype: [u8; 2], len: usize| {
+        let mut frame = vec![0u8; len];
+        frame[..6].copy_from_slice(&MAC_B.0);
+        frame[6..12].copy_from_slice(&MAC_A.0);
+        frame[12..14].copy_from_slice(&ethertype);
+        frame
+    };
+    let mut frames = Vec::new();
+    // Shorter than an Ethernet header.
+    frames.push(MAC_B.0[..5].to_vec());
+    // A multicast source address.
+    let mut bad_source = header([0x08, 0x00], 60);
+    bad_source[6] = 0x01;
+    frames.push(bad_source);
+    // A VLAN tag.
+    frames.push(header([0x81, 0x00], 64));
+    // For another host.
+    let mut other = header([0x08, 0x00], 60);
+    other[5] = 0x77;
+    frames.push(other);
+    // IPv4: total length beyond the frame.
+    let mut long = header([0x08, 0x00], 60);
+    long[14] = 0x45;
+    long[16..18].copy_from_slice(&400u16.to_be_bytes());
+    frames.push(long);
+    // IPv4: version 5.
+    let mut version = header([0x08, 0x00], 60);
+    version[14] = 0x55;
+    frames.push(version);
+    // IPv4: a valid header with one bit of its checksum flipped, carrying
+    // an echo request.
+    let mut checksum = header([0x08, 0x00], 14 + 20 + 8);
+    let ip = ethox::wire::ipv4::Ipv4Repr {
+        src: A4,
+        dst: B4,
+        protocol: IpProtocol::Icmp,
+        payload_len: 8,
+        ttl: 64,
+        ..Default::default()
+    };
+    ip.emit(
+        &mut ethox::wire::ipv4::Ipv4Packet::new_unchecked(&mut checksum[14..34]),
+        ChecksumMode::Software,
+    );
+    checksum[24] ^= 0x01;
+    frames.push(checksum);
+    // ARP: hardware length 7.
+    let mut arp = header([0x08, 0x06], 60);
+    arp[14..22].copy_from_slice(&[0, 1, 8, 0, 7, 4, 0, 1]);
+    frames.push(arp);
+    // ARP: cut after 10 bytes.
+    let mut short_arp = header([0x08, 0x06], 24);
+    short_arp[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    frames.push(short_arp);
+    // IPv6: payload length beyond the frame.
+    let mut long6 = header([0x86, 0xdd], 14 + 40 + 8);
+    long6[14] = 0x60;
+    long6[18..20].copy_from_slice(&900u16.to_be_bytes());
+    long6[20] = 58;
+    long6[21] = 64;
+    long6[22..38].copy_from_slice(&A6.octets());
+    long6[38..54].copy_from_slice(&B6.octets());
+    frames.push(long6);
+    // IPv6: a hop-by-hop header that runs past the packet.
+    let mut hbh = header([0x86, 0xdd], 14 + 40 + 8);
+    hbh[14] = 0x60;
+    hbh[18..20].copy_from_slice(&8u16.to_be_bytes());
+    hbh[20] = 0; // hop-by-hop
+    hbh[21] = 64;
+    hbh[22..38].copy_from_slice(&A6.octets());
+    hbh[38..54].copy_from_slice(&B6.octets());
+    hbh[54] = 58;
+    hbh[55] = 9; // (9 + 1) * 8 bytes, far more than the 8 there are
+    frames.push(hbh);
+    // ICMPv6 echo request with a wrong checksum.
+    let mut bad_icmp6 = header([0x86, 0xdd], 14 + 40 + 8);
+    bad_icmp6[14] = 0x60;
+    bad_icmp6[18..20].copy_from_slice(&8u16.to_be_bytes());
+    bad_icmp6[20] = 58;
+    bad_icmp6[21] = 64;
+    bad_icmp6[22..38].copy_from_slice(&A6.octets());
+    bad_icmp6[38..54].copy_from_slice(&B6.octets());
+    bad_icmp6[54] = 128;
+    bad_icmp6[56..58].copy_from_slice(&[0xde, 0xad]);
+    frames.push(bad_icmp6);
+    // An unknown ethertype.
+    frames.push(header([0x88, 0xb5], 60));
+    frames
+}
+
+/// Sum of the drop counters of B's layers.
+fn drops(b: &Host) -> u64 {
+    let e = b.eth.stats();
+    let i = b.ip.stats();
+    let c = b.icmp.stats();
+    e.rx_truncated
+        + e.rx_not_for_us
+        + e.rx_bad_source
+        + e.rx_tagged
+        + i.rx_truncated
+        + i.rx_bad_checksum
+        + i.rx_malformed
+        + i.rx_not_for_us
+        + i.rx_unknown_ethertype
+        + i.arp_malformed
+        + i.rx_ext_header_dropped
+        + c.rx_bad_checksum
+        + c.rx_malformed
+}
+
+/// One round: A sends its plan, B answers, A reads the answers.
+fn round(a: &mut Host, b: &mut Host, pinger: &mut Pinger, refuse: &mut Refuse) {
+    a.send(&mut *pinger);
+    MemoryLink::transfer(&mut a.nic, &mut b.nic);
+    b.receive(&mut *refuse);
+    MemoryLink::transfer(&mut b.nic, &mut a.nic);
+    a.receive(&mut *pinger);
+    // Anything A sent meanwhile is ignored here.
+    while a.nic.drain_one(|_| ()).is_some() {}
+}
+
+#[test]
+fn steady_state_traffic_allocates_nothing() {
+    // Set-up: everything allocated here.
+    let mut a = Host::new(MAC_A, A4, A6);
+    let mut b = Host::new(MAC_B, B4, B6);
+    let mut pinger = Pinger::new();
+    let mut refuse = Refuse::default();
+    let malformed = malformed_frames();
+    let t0 = Instant::from_secs(100);
+    a.set_time(t0);
+    b.set_time(t0);
+
+    // Resolve both families before measuring.
+    pinger.plan = Plan {
+        echo4: Some(0),
+        ..Plan::default()
+    };
+    a.send(&mut pinger);
+    MemoryLink::transfer(&mut a.nic, &mut b.nic);
+    b.receive(&mut refuse);
+    MemoryLink::transfer(&mut b.nic, &mut a.nic);
+    a.receive(&mut pinger);
+    pinger.plan = Plan {
+        echo6: Some(0),
+        ..Plan::default()
+    };
+    a.send(&mut pinger);
+    MemoryLink::transfer(&mut a.nic, &mut b.nic);
+    b.receive(&mut refuse);
+    MemoryLink::transfer(&mut b.nic, &mut a.nic);
+    a.receive(&mut pinger);
+    assert_eq!(a.ip.arp_cache().peek(B4), Some(MAC_B));
+    assert_eq!(a.ip.ndisc_cache().peek(B6), Some(MAC_B));
+    // Each family's first attempt waited for resolution (the ARP request
+    // or solicitation took the buffer) and no ping went out yet.
+    assert!(pinger.send_errors >= 2);
+    assert_eq!(b.icmp.stats().echo_replies_sent, 0);
+    pinger.send_errors = 0;
+
+    let ip_a0 = a.ip.stats();
+    let ip_b0 = b.ip.stats();
+    let icmp_b0 = b.icmp.stats();
+    let drops0 = drops(&b);
+
+    let ((jump_ok, answered_malformed, injected), allocations) = measure(|| {
+        let mut now = t0;
+        let mut jump_ok = (false, false);
+        let mut answered_malformed = 0usize;
+        let mut injected = 0usize;
+        for i in 0..PINGS {
+            now = now + Duration::from_millis(2);
+            if i == JUMP_AT {
+                // Past the 60 s lifetime: the entries are stale, still used,
+                // and revalidated with a request on the next buffer.
+                now = now + Duration::from_secs(61);
+            }
+            a.set_time(now);
+            b.set_time(now);
+            let refuse_now = i % REFUSE_EVERY == 0;
+            pinger.plan = Plan {
+                echo4: Some(i as u16),
+                echo6: Some(i as u16),
+                probe4: refuse_now,
+                probe6: refuse_now,
+            };
+            // At the jump the revalidation requests take buffers of their
+            // own in the same pass, and their answers come back in it.
+            round(&mut a, &mut b, &mut pinger, &mut refuse);
+            if i == JUMP_AT {
+                // The requests went out and the replies confirmed B again.
+                jump_ok = (
+                    a.ip.arp_cache().peek(B4) == Some(MAC_B),
+                    a.ip.ndisc_cache().peek(B6) == Some(MAC_B),
+                );
+            }
+            if i % 100 == 50 {
+                // A few at a time: B's NIC has SLOTS buffers.
+                for chunk in malformed.chunks(SLOTS / 2) {
+                    for frame in chunk {
+                        injected += usize::from(b.nic.inject(frame));
+                    }
+                    b.receive(&mut refuse);
+                    // Nothing malformed may be answered.
+                    while b.nic.drain_one(|_| ()).is_some() {
+                        answered_malformed += 1;
+                    }
+                }
+            }
+        }
+        (jump_ok, answered_malformed, injected)
+    });
+
+    assert_eq!(allocations, 0, "the stack allocated in steady state");
+
+    // What ran in the section really happened.
+    assert_eq!(pinger.send_errors, 0);
+    assert!(
+        pinger.replies4.iter().all(|&n| n == 1),
+        "every IPv4 ping answered once"
+    );
+    assert!(
+        pinger.replies6.iter().all(|&n| n == 1),
+        "every IPv6 ping answered once"
+    );
+    assert_eq!(pinger.bad_echo_data, 0);
+    assert_eq!(pinger.other, 0);
+    let refused = PINGS / REFUSE_EVERY;
+    assert_eq!(
+        (pinger.unreachable4, pinger.unreachable6),
+        (refused, refused)
+    );
+    assert_eq!(
+        (refuse.errors_sent, refuse.held_back, refuse.failed),
+        (2 * refused, 0, 0)
+    );
+    let (ip_a, ip_b, icmp_b) = (a.ip.stats(), b.ip.stats(), b.icmp.stats());
+    assert_eq!(
+        icmp_b.echo_replies_sent - icmp_b0.echo_replies_sent,
+        2 * PINGS as u64
+    );
+    assert_eq!(
+        ip_b.icmp_errors_sent - ip_b0.icmp_errors_sent,
+        2 * refused as u64
+    );
+    // Revalidation after the lifetime: one ARP request, one neighbor
+    // solicitation, both answered.
+    assert_eq!(jump_ok, (true, true));
+    assert_eq!(ip_a.arp_requests_sent - ip_a0.arp_requests_sent, 1);
+    assert_eq!(
+        ip_a.ndisc_solicitations_sent - ip_a0.ndisc_solicitations_sent,
+        1
+    );
+    assert_eq!(ip_b.arp_replies_sent - ip_b0.arp_replies_sent, 1);
+    assert_eq!(
+        ip_b.ndisc_advertisements_sent - ip_b0.ndisc_advertisements_sent,
+        1
+    );
+    // Ten batches of malformed frames, each one dropped, counted once,
+    // and never answered.
+    assert_eq!(answered_malformed, 0);
+    let batches = (0..PINGS).filter(|i| i % 100 == 50).count();
+    assert_eq!(injected, batches * malformed.len());
+    assert_eq!(drops(&b) - drops0, injected as u64);
+}
