@@ -1,0 +1,1 @@
+//! The UDP layer: a port table in caller storage, zero-copy datagrams.
