@@ -22,3 +22,4 @@ pub mod ip;
 pub mod neighbor;
 pub mod reassembly;
 pub mod route;
+pub mod udp;
