@@ -42,6 +42,7 @@ impl Host {
             vec![None; 4],
             Routes::new(vec![None; 4]),
             NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
         );
         assert!(ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).unwrap()));
         let mut nic = Nic::new(vec![0; SLOTS * 1514], 1514).unwrap();

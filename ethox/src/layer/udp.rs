@@ -78,7 +78,8 @@
 //!     let mut nic = Nic::new(vec![0; 4 * 1514], 1514).unwrap();
 //!     nic.set_time(Instant::from_secs(1));
 //!     let neighbors = NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default());
-//!     let mut ip = ip::Endpoint::new(vec![None; 1], Routes::new(vec![None; 1]), neighbors);
+//!     let no_ipv6 = NeighborCache::new(vec![], NeighborConfig::default());
+//!     let mut ip = ip::Endpoint::new(vec![None; 1], Routes::new(vec![None; 1]), neighbors, no_ipv6);
 //!     let addr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, last));
 //!     ip.add_addr(IpCidr::new(addr, 24).unwrap());
 //!     (nic, eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, last])), ip)
