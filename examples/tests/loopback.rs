@@ -64,6 +64,14 @@ fn loopback_resolves_pings_and_captures() {
             let echoes = tshark("icmp.type == 0 && ip.src == 10.0.0.2").unwrap();
             let echoes = String::from_utf8_lossy(&echoes.stdout).lines().count();
             assert!(echoes > 10, "only {echoes} echo replies in the capture");
+            let na = tshark("icmpv6.type == 136 && ipv6.src == fd00::2").unwrap();
+            assert!(
+                !na.stdout.is_empty(),
+                "no neighbor advertisement from B in the capture"
+            );
+            let udp = tshark("udp.dstport == 9 && ip.dst == 10.0.0.2").unwrap();
+            let udp = String::from_utf8_lossy(&udp.stdout).lines().count();
+            assert!(udp > 10, "only {udp} flood datagrams in the capture");
         }
         _ if std::env::var("ETHOX_REQUIRE_NET").is_ok_and(|v| v == "1") => {
             panic!("tshark is required (ETHOX_REQUIRE_NET=1) but not runnable")

@@ -1,18 +1,20 @@
 //! The main demo of ethox: two hosts on an in-memory link.
 //!
-//! Host A (10.0.0.1) pings host B (10.0.0.2) through the whole stack:
-//! NIC, Ethernet, IP with ARP, ICMP. The first ping waits while A's IP
-//! layer resolves B with an ARP request, which B answers in place. B's
-//! ICMP layer answers each echo request in the buffer it arrived in. Then
-//! A floods B with echo requests for a bounded time and the demo prints
-//! the round-trip rate.
+//! Host A (10.0.0.1, fd00::1) and host B (10.0.0.2, fd00::2) each run the
+//! whole stack: NIC, Ethernet, IP (ARP and neighbor discovery), ICMP, UDP.
 //!
-//! Time on the link is simulated (explicit instants, one millisecond per
-//! exchange); the flood rate is wall-clock.
+//! 1. A pings B over IPv4 and over IPv6. The first ping of each waits
+//!    while A resolves B (an ARP request, a neighbor solicitation), which B
+//!    answers; B's ICMP layer answers every echo request in the buffer it
+//!    arrived in.
+//! 2. A sends a UDP datagram to B's echo port (7) over each family; B's
+//!    application answers it in place.
+//! 3. A floods B's discard port (9) with UDP datagrams for a bounded time,
+//!    then with echo requests, and the demo prints the rates.
 //!
-//! `--pcap FILE` writes what B's NIC received and sent; the fault-injection
-//! flags act on the link in both directions. UDP joins with the rest of
-//! the "Core layers" issue.
+//! Time on the link is simulated (explicit instants); the flood rates are
+//! wall-clock. `--pcap FILE` writes what B's NIC received and sent; the
+//! fault-injection flags act on the link in both directions.
 //!
 //! ```text
 //! cargo run --release --bin loopback -- --pcap loopback.pcap --drop-chance 10
@@ -25,24 +27,31 @@ use std::time::{Duration, Instant as WallClock};
 
 use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
 use ethox::layer::route::Routes;
-use ethox::layer::{eth, icmp, ip};
+use ethox::layer::{eth, icmp, ip, udp};
 use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, LinkFaults};
 use ethox::nic::memory::MemoryNic;
 use ethox::time::Instant;
 use ethox::wire::icmpv4::{Icmpv4Packet, Icmpv4Repr};
+use ethox::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
 use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
-use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr};
+use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
 const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
-const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const IP4_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const IP4_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const IP6_A: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
+const IP6_B: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
+const ECHO_PORT: u16 = 7;
+const CLIENT_PORT: u16 = 40000;
+const DISCARD_PORT: u16 = 9;
 const SLOTS: usize = 64;
 const FRAME: usize = 1514;
 const PING_COUNT: u16 = 4;
 const PING_DATA: usize = 56;
+const FLOOD_PAYLOAD: usize = 64;
 
 type Nic = MemoryNic<Vec<u8>, SLOTS>;
 
@@ -57,7 +66,7 @@ fn usage() -> &'static str {
     "usage: loopback [--pcap FILE] [--drop-chance PCT] [--corrupt-chance PCT]\n\
      \x20               [--size-limit BYTES] [--tx-rate-limit N] [--rx-rate-limit N]\n\
      \x20               [--shaping-interval MS] [--seed N] [--flood-ms MS]\n\
-     defaults: no capture, no faults, seed 1, flood 500 ms (4096 pings with --pcap)"
+     defaults: no capture, no faults, seed 1, each flood 500 ms (4096 packets with --pcap)"
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -125,118 +134,268 @@ struct Host<N> {
     eth: eth::Endpoint,
     ip: ip::Endpoint<'static>,
     icmp: icmp::Endpoint,
+    udp: udp::Endpoint<'static>,
 }
 
 impl<N> Host<N> {
-    fn new(nic: N, mac: EthernetAddress, addr: Ipv4Addr) -> Host<N> {
+    fn new(nic: N, mac: EthernetAddress, v4: Ipv4Addr, v6: Ipv6Addr) -> Host<N> {
         let mut ip = ip::Endpoint::new(
-            vec![None; 2],
+            vec![None; 4],
             Routes::new(vec![None; 4]),
             NeighborCache::new(vec![Neighbor::EMPTY; 8], NeighborConfig::default()),
             NeighborCache::new(vec![Neighbor::EMPTY; 8], NeighborConfig::default()),
         );
-        ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).expect("a /24 is valid"));
+        for cidr in [
+            IpCidr::new(IpAddr::V4(v4), 24),
+            IpCidr::new(IpAddr::V6(v6), 64),
+        ] {
+            ip.add_addr(cidr.expect("valid prefix"));
+        }
+        ip.add_addr(
+            IpCidr::new(IpAddr::V6(ethox::wire::ipv6::link_local_from_mac(mac)), 64)
+                .expect("valid prefix"),
+        );
         Host {
             nic,
             eth: eth::Endpoint::new(mac),
             ip,
             icmp: icmp::Endpoint::new(),
+            udp: udp::Endpoint::new(vec![None; 4], u16::from(mac.0[5]) * 977),
         }
     }
 }
 
-/// Sends echo requests to B and matches the replies.
+/// Host A's pinger: echo requests out, replies counted.
 struct Pinger {
-    /// Send at most this many (flood: unbounded).
-    limit: u64,
+    peer: IpAddr,
+    /// Pings still to send in this step.
+    pending: usize,
+    seq: u16,
     sent: u64,
-    /// Requests to send in the current step.
-    budget: usize,
-    received: u64,
-    /// (sequence number, simulated send time) of the requests in flight.
-    sent_at: Vec<Instant>,
+    replies: u64,
     verbose: bool,
-    now: Instant,
-    rtts: Vec<Duration>,
+    waiting: bool,
+}
+
+/// Host A's UDP client: datagrams to a port of B, echoes counted.
+struct UdpClient {
+    peer: IpAddr,
+    /// Datagrams still to send in this step, and to which port.
+    pending: usize,
+    port: u16,
+    sent: u64,
+    echoes: u64,
+    verbose: bool,
+    waiting: bool,
+}
+
+/// Host A's application.
+struct Client {
+    ping: Pinger,
+    udp: UdpClient,
+}
+
+impl Client {
+    fn new(peer: IpAddr) -> Client {
+        Client {
+            ping: Pinger {
+                peer,
+                pending: 0,
+                // ping(8) counts from 1.
+                seq: 1,
+                sent: 0,
+                replies: 0,
+                verbose: true,
+                waiting: false,
+            },
+            udp: UdpClient {
+                peer,
+                pending: 0,
+                port: ECHO_PORT,
+                sent: 0,
+                echoes: 0,
+                verbose: true,
+                waiting: false,
+            },
+        }
+    }
+
+    fn quiet(mut self) -> Client {
+        self.ping.verbose = false;
+        self.udp.verbose = false;
+        self
+    }
+}
+
+/// Says once that a destination is being resolved.
+fn note_unresolved(peer: IpAddr, verbose: bool, waiting: &mut bool) {
+    if verbose && !*waiting {
+        let how = if peer.is_ipv4() {
+            "ARP"
+        } else {
+            "neighbor discovery"
+        };
+        println!("  (waiting for {how} to resolve {peer})");
+    }
+    *waiting = true;
 }
 
 impl<D: Device> ip::Send<D> for Pinger {
     fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
-        if self.budget == 0 || self.sent >= self.limit {
+        if self.pending == 0 {
             return;
         }
         let data = [0x5a; PING_DATA];
-        let seq = self.sent as u16;
-        let request = Icmpv4Repr::EchoRequest {
-            ident: 0xe7,
-            seq_no: seq,
-            data: &data,
+        let protocol = match self.peer {
+            IpAddr::V4(_) => IpProtocol::Icmp,
+            IpAddr::V6(_) => IpProtocol::Icmpv6,
         };
         let init = ip::Init {
             src: None,
-            dst: IpAddr::V4(IP_B),
-            protocol: IpProtocol::Icmp,
-            payload_len: request.buffer_len(),
+            dst: self.peer,
+            protocol,
+            payload_len: 8 + data.len(),
         };
-        match raw.prepare(init) {
-            Ok(mut out) => {
-                let emitted = request.emit(
+        let mut out = match raw.prepare(init) {
+            Ok(out) => out,
+            Err(ip::Error::Unresolved) => {
+                return note_unresolved(self.peer, self.verbose, &mut self.waiting);
+            }
+            Err(_) => return,
+        };
+        let (ident, seq_no) = (0xe7, self.seq);
+        match out.repr() {
+            ip::IpRepr::V6(header) => {
+                let request = Icmpv6Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data: &data,
+                };
+                let mut packet = Icmpv6Packet::new_unchecked(out.payload_mut());
+                request.emit(&mut packet, header.src, header.dst, ChecksumMode::Software);
+            }
+            _ => {
+                let request = Icmpv4Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data: &data,
+                };
+                let _ = request.emit(
                     &mut Icmpv4Packet::new_unchecked(out.payload_mut()),
                     ChecksumMode::Software,
                 );
-                if emitted.is_ok() && out.send().is_ok() {
-                    if self.verbose {
-                        self.sent_at.push(self.now);
-                    }
-                    self.sent += 1;
-                    self.budget -= 1;
-                }
             }
-            Err(ip::Error::Unresolved) if self.verbose => {
-                println!("  (waiting for ARP to resolve {IP_B})")
-            }
-            Err(_) => {}
+        }
+        if out.send().is_ok() {
+            self.pending -= 1;
+            self.seq = self.seq.wrapping_add(1);
+            self.sent += 1;
         }
     }
 }
 
 impl<D: Device> ip::Recv<D> for Pinger {
     fn receive(&mut self, packet: ip::In<'_, '_, D>) {
-        let parsed = Icmpv4Packet::new_checked(packet.payload())
-            .and_then(|p| Icmpv4Repr::parse(&p, ChecksumMode::Software));
-        if let Ok(Icmpv4Repr::EchoReply { seq_no, data, .. }) = parsed {
-            self.received += 1;
+        let ttl = packet.repr().hop_limit();
+        let from = packet.repr().src();
+        let echo = match packet.repr() {
+            ip::IpRepr::V6(header) => Icmpv6Packet::new_checked(packet.payload())
+                .and_then(|p| Icmpv6Repr::parse(&p, header.src, header.dst, ChecksumMode::Software))
+                .ok()
+                .and_then(|r| match r {
+                    Icmpv6Repr::EchoReply { seq_no, data, .. } => Some((seq_no, data.len())),
+                    _ => None,
+                }),
+            _ => Icmpv4Packet::new_checked(packet.payload())
+                .and_then(|p| Icmpv4Repr::parse(&p, ChecksumMode::Software))
+                .ok()
+                .and_then(|r| match r {
+                    Icmpv4Repr::EchoReply { seq_no, data, .. } => Some((seq_no, data.len())),
+                    _ => None,
+                }),
+        };
+        if let Some((seq, len)) = echo {
+            self.replies += 1;
             if self.verbose {
-                let sent = self
-                    .sent_at
-                    .get(usize::from(seq_no))
-                    .copied()
-                    .unwrap_or(self.now);
-                let rtt = self.now - sent;
-                self.rtts.push(rtt);
-                println!(
-                    "  {} bytes from {}: icmp_seq={} ttl={} time={:.3} ms (simulated)",
-                    data.len() + 8,
-                    packet.repr().src(),
-                    seq_no,
-                    packet.repr().hop_limit(),
-                    rtt.as_secs_f64() * 1e3
-                );
+                println!("  {} bytes from {from}: icmp_seq={seq} ttl={ttl}", len + 8);
             }
         }
     }
 }
 
-/// B's application: nothing but counting what its ICMP layer passes on.
-#[derive(Default)]
-struct Quiet {
-    other: u64,
+impl<D: Device> udp::Send<D> for UdpClient {
+    fn send(&mut self, raw: udp::Raw<'_, '_, '_, D>) {
+        if self.pending == 0 {
+            return;
+        }
+        let message = b"hello from ethox";
+        let len = if self.port == ECHO_PORT {
+            message.len()
+        } else {
+            FLOOD_PAYLOAD
+        };
+        let init = udp::Init {
+            src_port: CLIENT_PORT,
+            dst: (self.peer, self.port),
+            payload_len: len,
+        };
+        let mut out = match raw.prepare(init) {
+            Ok(out) => out,
+            Err(udp::UdpError::Ip(ip::Error::Unresolved)) => {
+                return note_unresolved(self.peer, self.verbose, &mut self.waiting);
+            }
+            Err(_) => return,
+        };
+        if self.port == ECHO_PORT {
+            out.payload_mut().copy_from_slice(message);
+        } else {
+            out.payload_mut().fill(0xd5);
+        }
+        if out.send().is_ok() {
+            self.pending -= 1;
+            self.sent += 1;
+        }
+    }
 }
 
-impl<D: Device> ip::Recv<D> for Quiet {
-    fn receive(&mut self, _: ip::In<'_, '_, D>) {
-        self.other += 1;
+impl<D: Device> udp::Recv<D> for UdpClient {
+    fn receive(&mut self, datagram: udp::In<'_, '_, '_, D>) {
+        self.echoes += 1;
+        if self.verbose {
+            let (addr, port) = datagram.src();
+            println!(
+                "  udp echo from [{addr}]:{port}: {:?}",
+                String::from_utf8_lossy(datagram.payload())
+            );
+        }
     }
+}
+
+/// Host B's application: echoes on port 7 (in place), counts on port 9.
+#[derive(Default)]
+struct Server {
+    discarded: u64,
+    echoed: u64,
+}
+
+impl<D: Device> udp::Recv<D> for Server {
+    fn receive(&mut self, datagram: udp::In<'_, '_, '_, D>) {
+        if datagram.dst().1 == ECHO_PORT {
+            let len = datagram.payload().len();
+            if datagram.reply(len).and_then(|out| out.send()).is_ok() {
+                self.echoed += 1;
+            }
+        } else {
+            self.discarded += 1;
+        }
+    }
+}
+
+/// B sends nothing of its own; its IP layer may still owe ARP traffic.
+struct Nothing;
+
+impl<D: Device> ip::Send<D> for Nothing {
+    fn send(&mut self, _: ip::Raw<'_, '_, D>) {}
 }
 
 type HostB = Host<Capture<Nic, FileOrNothing>>;
@@ -247,36 +406,33 @@ fn step(
     a: &mut Host<Nic>,
     b: &mut HostB,
     link: &mut LinkFaults,
-    pinger: &mut Pinger,
-    quiet: &mut Quiet,
+    client: &mut Client,
+    server: &mut Server,
     now: Instant,
 ) -> Result<(), String> {
     let err = |e: ethox::nic::Error| e.to_string();
     a.nic.set_time(now);
     b.nic.inner_mut().set_time(now);
-    pinger.now = now;
     a.nic
-        .tx(SLOTS, a.eth.send(a.ip.send(&mut *pinger)))
+        .tx(SLOTS, a.eth.send(a.ip.send(&mut client.ping)))
+        .map_err(err)?;
+    a.nic
+        .tx(SLOTS, a.eth.send(a.ip.send(a.udp.send(&mut client.udp))))
         .map_err(err)?;
     link.transfer(&mut a.nic, b.nic.inner_mut());
+    let b_udp = b.udp.recv(&mut *server);
     b.nic
-        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(&mut *quiet))))
+        .rx(SLOTS, b.eth.recv(b.ip.recv(b.icmp.recv(b_udp))))
         .map_err(err)?;
     b.nic
         .tx(SLOTS, b.eth.send(b.ip.send(Nothing)))
         .map_err(err)?;
     link.transfer(b.nic.inner_mut(), &mut a.nic);
+    let a_udp = a.udp.recv_or(&mut client.udp, &mut client.ping);
     a.nic
-        .rx(SLOTS, a.eth.recv(a.ip.recv(a.icmp.recv(&mut *pinger))))
+        .rx(SLOTS, a.eth.recv(a.ip.recv(a.icmp.recv(a_udp))))
         .map_err(err)?;
     Ok(())
-}
-
-/// B sends nothing of its own; its IP layer may still owe ARP traffic.
-struct Nothing;
-
-impl<D: Device> ip::Send<D> for Nothing {
-    fn send(&mut self, _: ip::Raw<'_, '_, D>) {}
 }
 
 fn run(options: Options) -> Result<(), String> {
@@ -289,17 +445,22 @@ fn run(options: Options) -> Result<(), String> {
     };
     let writer = PcapWriter::new(FileOrNothing(file), TimestampResolution::Nano, 0)
         .map_err(|e| e.to_string())?;
-    let mut a = Host::new(new_nic()?, MAC_A, IP_A);
+    let mut a = Host::new(new_nic()?, MAC_A, IP4_A, IP6_A);
     let mut b = Host::new(
         Capture::new(new_nic()?, writer, CaptureMode::Both),
         MAC_B,
-        IP_B,
+        IP4_B,
+        IP6_B,
     );
+    for port in [ECHO_PORT, DISCARD_PORT] {
+        b.udp.bind(port).map_err(|e| e.to_string())?;
+    }
+    a.udp.bind(CLIENT_PORT).map_err(|e| e.to_string())?;
     let mut link = LinkFaults::new(options.faults, options.seed);
-    let mut quiet = Quiet::default();
+    let mut server = Server::default();
 
     println!("ethox loopback: two hosts on an in-memory link");
-    println!("  A is {MAC_A} {IP_A}, B is {MAC_B} {IP_B}");
+    println!("  A is {MAC_A} {IP4_A} {IP6_A}, B is {MAC_B} {IP4_B} {IP6_B}");
     if options.faults != FaultConfig::default() {
         println!(
             "  link faults: {:?} (seed {})",
@@ -307,73 +468,86 @@ fn run(options: Options) -> Result<(), String> {
         );
     }
 
-    // 1. Ping: one request a (simulated) second, like ping(8).
-    println!("PING {IP_B} from {IP_A}: {PING_DATA} data bytes");
-    let mut pinger = Pinger {
-        limit: u64::from(PING_COUNT),
-        sent: 0,
-        budget: 0,
-        received: 0,
-        sent_at: Vec::new(),
-        verbose: true,
-        now: Instant::ZERO,
-        rtts: Vec::new(),
-    };
+    // 1 and 2: pings and a UDP echo over each family, one step per
+    // (simulated) second, like ping(8).
     let mut now = Instant::from_secs(1);
-    let mut rounds = 0;
-    while pinger.sent < u64::from(PING_COUNT) && rounds < 20 {
-        pinger.budget = 1;
-        step(&mut a, &mut b, &mut link, &mut pinger, &mut quiet, now)?;
-        // Let the reply (or a resolved ARP entry) arrive a millisecond later.
-        step(
-            &mut a,
-            &mut b,
-            &mut link,
-            &mut pinger,
-            &mut quiet,
-            now + Duration::from_millis(1),
-        )?;
-        now += Duration::from_secs(1);
-        rounds += 1;
+    let mut clients = Vec::new();
+    for peer in [IpAddr::V4(IP4_B), IpAddr::V6(IP6_B)] {
+        println!("PING {peer}: {PING_DATA} data bytes");
+        let mut client = Client::new(peer);
+        for _ in 0..(u32::from(PING_COUNT) + 4) {
+            if client.ping.sent == u64::from(PING_COUNT) {
+                break;
+            }
+            client.ping.pending = 1;
+            step(&mut a, &mut b, &mut link, &mut client, &mut server, now)?;
+            now += Duration::from_secs(1);
+        }
+        let loss = 100.0 * (1.0 - client.ping.replies as f64 / client.ping.sent.max(1) as f64);
+        println!(
+            "--- {peer} ping statistics: {} transmitted, {} received, {loss:.0}% packet loss",
+            client.ping.sent, client.ping.replies
+        );
+        client.ping.pending = 0;
+        for _ in 0..4 {
+            if client.udp.echoes > 0 {
+                break;
+            }
+            client.udp.pending = 1;
+            step(&mut a, &mut b, &mut link, &mut client, &mut server, now)?;
+            now += Duration::from_secs(1);
+        }
+        clients.push(client);
     }
-    let loss = 100.0 * (1.0 - pinger.received as f64 / pinger.sent.max(1) as f64);
-    println!(
-        "--- {IP_B} ping statistics ---\n  {} packets transmitted, {} received, {loss:.0}% packet loss",
-        pinger.sent, pinger.received
-    );
 
-    // 2. Flood: as many echo round trips as the stack sustains.
-    pinger.verbose = false;
-    pinger.limit = if options.pcap.is_some() {
-        pinger.sent + 4096
+    // 3. Floods, bounded in time (and in count when capturing).
+    let limit = if options.pcap.is_some() {
+        4096
     } else {
         u64::MAX
     };
-    let (sent_before, received_before) = (pinger.sent, pinger.received);
+    let mut client = Client::new(IpAddr::V4(IP4_B)).quiet();
+    client.udp.port = DISCARD_PORT;
     let start = WallClock::now();
-    while start.elapsed() < options.flood && pinger.sent < pinger.limit {
-        pinger.budget = SLOTS / 2;
-        let now = Instant::from_secs(100) + start.elapsed();
-        step(&mut a, &mut b, &mut link, &mut pinger, &mut quiet, now)?;
+    while start.elapsed() < options.flood && client.udp.sent < limit {
+        client.udp.pending = SLOTS / 2;
+        let t = Instant::from_secs(100) + start.elapsed();
+        step(&mut a, &mut b, &mut link, &mut client, &mut server, t)?;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let round_trips = pinger.received - received_before;
     println!(
-        "  ping flood: {} requests, {round_trips} replies in {elapsed:.3} s: {:.0} k round trips/s ({:.2} M packets/s through both stacks)",
-        pinger.sent - sent_before,
-        round_trips as f64 / elapsed / 1e3,
-        2.0 * round_trips as f64 / elapsed / 1e6
+        "  udp flood: {} datagrams of {FLOOD_PAYLOAD} bytes sent, {} received in {elapsed:.3} s: {:.2} M datagrams/s",
+        client.udp.sent,
+        server.discarded,
+        server.discarded as f64 / elapsed / 1e6
+    );
+
+    let start = WallClock::now();
+    while start.elapsed() < options.flood && client.ping.sent < limit {
+        client.ping.pending = SLOTS / 2;
+        let t = Instant::from_secs(200) + start.elapsed();
+        step(&mut a, &mut b, &mut link, &mut client, &mut server, t)?;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "  ping flood: {} requests, {} replies in {elapsed:.3} s: {:.0} k round trips/s ({:.2} M packets/s through both stacks)",
+        client.ping.sent,
+        client.ping.replies,
+        client.ping.replies as f64 / elapsed / 1e3,
+        2.0 * client.ping.replies as f64 / elapsed / 1e6
     );
 
     let ip_stats = b.ip.stats();
     println!(
-        "  B ip: delivered {}, bad checksum {}, truncated {}, not for us {}; arp replies sent {}; icmp echo replies {}",
+        "  B ip: delivered {}, bad checksum {}, truncated {}, not for us {}; arp replies {}, neighbor advertisements {}; icmp echo replies {}; udp delivered {}",
         ip_stats.rx_delivered,
         ip_stats.rx_bad_checksum,
         ip_stats.rx_truncated,
         ip_stats.rx_not_for_us,
         ip_stats.arp_replies_sent,
-        b.icmp.stats().echo_replies_sent
+        ip_stats.ndisc_advertisements_sent,
+        b.icmp.stats().echo_replies_sent,
+        b.udp.stats().rx_delivered,
     );
     if options.faults != FaultConfig::default() {
         println!("  link faults injected: {:?}", link.stats());
@@ -390,7 +564,7 @@ fn run(options: Options) -> Result<(), String> {
             capture.rx_recorded, capture.tx_recorded
         );
     }
-    if pinger.received == 0 {
+    if clients.iter().all(|c| c.ping.replies == 0) {
         return Err("no echo reply came back".into());
     }
     Ok(())
