@@ -332,3 +332,77 @@ fn refused_packets_get_icmpv6_port_unreachable_with_the_quote() {
         vec!["IPv6 fd00::2 > fd00::1: ICMPv6 dst-unreachable port"]
     );
 }
+
+#[test]
+fn router_advertisement_gives_default_route_mtu_and_slaac_address() {
+    // A host with only its link-local address, following the router
+    // advertisement dnsmasq sent in the captured fixture.
+    let mac = EthernetAddress([2, 0, 0, 0, 0, 7]);
+    let mut ip = ip::Endpoint::new(
+        vec![None; 4],
+        Routes::new(vec![None; 4]),
+        NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+        NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+    );
+    ip.add_addr(IpCidr::new(IpAddr::V6(ethox::wire::ipv6::link_local_from_mac(mac)), 64).unwrap());
+    ip.set_config(ip::IpConfig {
+        slaac: true,
+        ..ip::IpConfig::default()
+    });
+    let mut host = Host {
+        nic: Nic::new(vec![0; SLOTS * 1514], 1514).unwrap(),
+        eth: eth::Endpoint::new(mac),
+        ip,
+        icmp: icmp::Endpoint::new(),
+    };
+    let path = format!(
+        "{}/tests/fixtures/ndisc-ra.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = std::fs::read(path).unwrap();
+    let ra = ethox::wire::pcap::PcapReader::new(&file)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .data
+        .to_vec();
+    host.nic.set_time(Instant::from_secs(10));
+    host.nic.inject(&ra);
+    let mut quiet = Ping6 {
+        dst: A,
+        left: 0,
+        last_error: None,
+        replies: Vec::new(),
+    };
+    host.receive(&mut quiet);
+    let stats = host.ip.stats();
+    assert_eq!(stats.router_advertisements, 1);
+    assert_eq!(host.ip.advertised_mtu(), Some(1500));
+    let router = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 2);
+    let hop = host.ip.routes().lookup(
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        Instant::from_secs(11),
+    );
+    assert_eq!(hop.and_then(|h| h.gateway), Some(IpAddr::V6(router)));
+    // The route expires with the router lifetime (1800 s).
+    assert!(
+        host.ip
+            .routes()
+            .lookup(IpAddr::V6(A), Instant::from_secs(10 + 1800))
+            .is_none_or(|h| h.gateway.is_none())
+    );
+    // SLAAC: fd00::/64 plus the EUI-64 interface identifier of 02:00:00:00:00:07.
+    let formed = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0xff, 0xfe00, 7);
+    assert!(
+        host.ip.has_addr(IpAddr::V6(formed)),
+        "addresses: {:?}",
+        host.ip.addrs().collect::<Vec<_>>()
+    );
+    assert_eq!(stats.slaac_addresses, 1);
+    // The router's link-layer address was learned from the option.
+    assert_eq!(
+        host.ip.ndisc_cache().peek(router),
+        Some(EthernetAddress([2, 0, 0, 0, 0, 2]))
+    );
+}

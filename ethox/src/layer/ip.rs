@@ -93,6 +93,12 @@ pub struct IpConfig {
     pub ttl: u8,
     /// The hop limit of IPv6 packets this host sends.
     pub hop_limit: u8,
+    /// Whether router advertisements are followed: default routes,
+    /// on-link prefixes, the link MTU (RFC 4861 6.3.4).
+    pub accept_router_advertisements: bool,
+    /// Whether addresses are formed from advertised prefixes with the
+    /// autonomous flag (RFC 4862 SLAAC, EUI-64 interface identifiers).
+    pub slaac: bool,
     /// ICMP errors this host may send in a burst.
     pub icmp_error_burst: u32,
     /// One more ICMP error may be sent per this interval (RFC 4443 2.4(f),
@@ -106,6 +112,8 @@ impl Default for IpConfig {
         IpConfig {
             ttl: 64,
             hop_limit: 64,
+            accept_router_advertisements: true,
+            slaac: false,
             icmp_error_burst: 50,
             icmp_error_interval: Duration::from_millis(1),
         }
@@ -177,6 +185,10 @@ pub struct IpStats {
     pub ndisc_advertisements_sent: u64,
     /// Neighbor solicitations this host sent.
     pub ndisc_solicitations_sent: u64,
+    /// Router advertisements followed.
+    pub router_advertisements: u64,
+    /// Addresses formed by SLAAC.
+    pub slaac_addresses: u64,
     /// ICMP errors sent for refused packets.
     pub icmp_errors_sent: u64,
     /// ICMP errors not sent because of the rate limit.
@@ -273,6 +285,8 @@ struct IpState {
     revalidate: Option<IpAddr>,
     /// A time exceeded error for an expired reassembly.
     owed_error: Option<OwedError>,
+    /// The link MTU a router advertised, if any.
+    link_mtu: Option<u32>,
 }
 
 impl IpState {
@@ -370,6 +384,7 @@ impl<'a> Endpoint<'a> {
                 next_ident: 1,
                 revalidate: None,
                 owed_error: None,
+                link_mtu: None,
             },
         }
     }
@@ -450,6 +465,12 @@ impl<'a> Endpoint<'a> {
     /// The reassembler, if one is configured.
     pub fn reassembler(&self) -> Option<&Reassembler<'a>> {
         self.reassembler.as_ref()
+    }
+
+    /// The link MTU the last router advertisement announced, if any
+    /// (RFC 4861 4.6.4).
+    pub fn advertised_mtu(&self) -> Option<u32> {
+        self.state.link_mtu
     }
 
     /// The IPv6 neighbor cache.
@@ -1004,7 +1025,7 @@ impl<'a> Endpoint<'a> {
         let kind = Icmpv6Type::from(kind);
         if !matches!(
             kind,
-            Icmpv6Type::NeighborSolicit | Icmpv6Type::NeighborAdvert
+            Icmpv6Type::NeighborSolicit | Icmpv6Type::NeighborAdvert | Icmpv6Type::RouterAdvert
         ) {
             return Some(frame);
         }
@@ -1067,7 +1088,93 @@ impl<'a> Endpoint<'a> {
                 }
                 None
             }
+            NdiscRepr::RouterAdvert {
+                router_lifetime,
+                options,
+                ..
+            } => {
+                if self.state.config.accept_router_advertisements {
+                    if let Some(mac) = options.source_lladdr() {
+                        self.ndisc.fill(repr.src, mac, now);
+                    }
+                    self.follow_router_advertisement(
+                        repr.src,
+                        router_lifetime,
+                        &options,
+                        frame.local_addr(),
+                        now,
+                    );
+                }
+                None
+            }
             _ => None,
+        }
+    }
+
+    /// Applies a router advertisement from `router` (RFC 4861 6.3.4, RFC
+    /// 4862 5.5.3): the default route lives for the router lifetime (0
+    /// withdraws it), prefixes with the on-link flag become on-link
+    /// routes for their valid lifetime, prefixes with the autonomous flag
+    /// give an address when SLAAC is on, and the MTU option is kept.
+    fn follow_router_advertisement(
+        &mut self,
+        router: Ipv6Addr,
+        router_lifetime: u16,
+        options: &crate::wire::ndisc::NdiscOptions<'_>,
+        mac: EthernetAddress,
+        now: Instant,
+    ) {
+        use crate::layer::route::Route;
+        use crate::wire::ndisc::{NdiscOption, PrefixInfoFlags};
+
+        self.state.stats.router_advertisements += 1;
+        let default = Route::default_v6(router);
+        if router_lifetime == 0 {
+            self.routes.remove(default.net, default.gateway);
+        } else {
+            let expires = now + Duration::from_secs(u64::from(router_lifetime));
+            // A full table keeps the routes it has.
+            let _ = self.routes.add(default.expiring_at(expires));
+        }
+        // RFC 4861 6.3.4: MTUs below the IPv6 minimum are ignored.
+        if let Some(mtu) = options.mtu().filter(|&m| m >= 1280) {
+            self.state.link_mtu = Some(mtu);
+        }
+        for option in options.iter() {
+            let NdiscOption::PrefixInfo(info) = option else {
+                continue;
+            };
+            // RFC 4861 6.3.4: the link-local prefix is ignored.
+            if ipv6::is_link_local(info.prefix) {
+                continue;
+            }
+            let Ok(prefix) = ipv6::Ipv6Cidr::new(info.prefix, info.prefix_len) else {
+                continue;
+            };
+            if info.flags.contains(PrefixInfoFlags::ON_LINK) && info.valid_lifetime > 0 {
+                let route = Route::on_link(IpCidr::V6(prefix.network()));
+                let route = match info.valid_lifetime {
+                    u32::MAX => route,
+                    secs => route.expiring_at(now + Duration::from_secs(u64::from(secs))),
+                };
+                let _ = self.routes.add(route);
+            }
+            let autonomous = info.flags.contains(PrefixInfoFlags::AUTONOMOUS)
+                && info.prefix_len == 64
+                && info.valid_lifetime > 0
+                && info.preferred_lifetime <= info.valid_lifetime;
+            if self.state.config.slaac && autonomous {
+                let mut octets = prefix.network().address().octets();
+                octets[8..].copy_from_slice(&ipv6::interface_id_from_mac(mac));
+                let addr = Ipv6Addr::from(octets);
+                if !self.has_v6(addr) {
+                    if let Ok(cidr) = ipv6::Ipv6Cidr::new(addr, 64) {
+                        if self.add_addr(IpCidr::V6(cidr)) {
+                            self.state.stats.slaac_addresses += 1;
+                        }
+                    }
+                }
+            }
         }
     }
 
