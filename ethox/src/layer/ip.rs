@@ -1167,12 +1167,11 @@ impl<'a> Endpoint<'a> {
                 let mut octets = prefix.network().address().octets();
                 octets[8..].copy_from_slice(&ipv6::interface_id_from_mac(mac));
                 let addr = Ipv6Addr::from(octets);
-                if !self.has_v6(addr) {
-                    if let Ok(cidr) = ipv6::Ipv6Cidr::new(addr, 64) {
-                        if self.add_addr(IpCidr::V6(cidr)) {
-                            self.state.stats.slaac_addresses += 1;
-                        }
-                    }
+                let cidr = ipv6::Ipv6Cidr::new(addr, 64)
+                    .ok()
+                    .filter(|_| !self.has_v6(addr));
+                if cidr.is_some_and(|cidr| self.add_addr(IpCidr::V6(cidr))) {
+                    self.state.stats.slaac_addresses += 1;
                 }
             }
         }
