@@ -63,6 +63,8 @@ pub enum Error {
     BadDestination,
     /// The device refused the buffer.
     Device(nic::Error),
+    /// The storage for this kind of entry (multicast groups) is full.
+    TableFull,
 }
 
 impl fmt::Display for Error {
@@ -73,6 +75,7 @@ impl fmt::Display for Error {
             Error::TooLarge => f.write_str("packet larger than the link MTU"),
             Error::BadDestination => f.write_str("destination not allowed"),
             Error::Device(err) => write!(f, "device: {err}"),
+            Error::TableFull => f.write_str("table full"),
         }
     }
 }
@@ -189,6 +192,10 @@ pub struct IpStats {
     pub router_advertisements: u64,
     /// Addresses formed by SLAAC.
     pub slaac_addresses: u64,
+    /// IGMP and MLD queries answered (by marking reports owed).
+    pub group_queries: u64,
+    /// IGMP and MLD reports and leaves this host sent.
+    pub group_reports_sent: u64,
     /// ICMP errors sent for refused packets.
     pub icmp_errors_sent: u64,
     /// ICMP errors not sent because of the rate limit.
@@ -259,7 +266,26 @@ pub struct Endpoint<'a> {
     arp: NeighborCache<'a, Ipv4Addr>,
     ndisc: NeighborCache<'a, Ipv6Addr>,
     reassembler: Option<Reassembler<'a>>,
+    groups: Slice<'a, GroupSlot>,
     state: IpState,
+}
+
+/// One slot of the multicast group table (storage for
+/// [`Endpoint::set_group_storage`]); create with [`GroupSlot::EMPTY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupSlot {
+    group: Option<IpAddr>,
+    /// A report for this group goes out on the next lent buffer (after a
+    /// join, or to answer a query).
+    report_owed: bool,
+}
+
+impl GroupSlot {
+    /// A free slot.
+    pub const EMPTY: GroupSlot = GroupSlot {
+        group: None,
+        report_owed: false,
+    };
 }
 
 /// An ICMP error this layer owes and sends on the next lent buffer.
@@ -287,6 +313,9 @@ struct IpState {
     owed_error: Option<OwedError>,
     /// The link MTU a router advertised, if any.
     link_mtu: Option<u32>,
+    /// A group left, whose leave (IGMP) or change to include nothing
+    /// (MLDv2) is owed.
+    owed_leave: Option<IpAddr>,
 }
 
 impl IpState {
@@ -377,6 +406,7 @@ impl<'a> Endpoint<'a> {
             arp,
             ndisc,
             reassembler: None,
+            groups: Slice::from(&mut [][..]),
             state: IpState {
                 config: IpConfig::default(),
                 stats: IpStats::default(),
@@ -385,6 +415,7 @@ impl<'a> Endpoint<'a> {
                 revalidate: None,
                 owed_error: None,
                 link_mtu: None,
+                owed_leave: None,
             },
         }
     }
@@ -467,6 +498,99 @@ impl<'a> Endpoint<'a> {
         self.reassembler.as_ref()
     }
 
+    /// Storage for joined multicast groups (without it, joins fail with
+    /// [`Error::TableFull`]).
+    pub fn set_group_storage(&mut self, storage: impl Into<Slice<'a, GroupSlot>>) {
+        let mut groups = storage.into();
+        for slot in groups.iter_mut() {
+            *slot = GroupSlot::EMPTY;
+        }
+        self.groups = groups;
+    }
+
+    /// Joins a multicast group: packets to it are delivered from now on,
+    /// and an unsolicited report (IGMPv2 or MLDv2) goes out on the next
+    /// buffer the device lends. Joining twice is harmless.
+    pub fn join(&mut self, group: IpAddr) -> Result<(), Error> {
+        if !group.is_multicast() {
+            return Err(Error::BadDestination);
+        }
+        if self.is_member(group) {
+            return Ok(());
+        }
+        let slot = self
+            .groups
+            .iter_mut()
+            .find(|s| s.group.is_none())
+            .ok_or(Error::TableFull)?;
+        *slot = GroupSlot {
+            group: Some(group),
+            report_owed: true,
+        };
+        Ok(())
+    }
+
+    /// Leaves a multicast group; a leave message goes out on the next lent
+    /// buffer. `false` if the host was not a member.
+    pub fn leave(&mut self, group: IpAddr) -> bool {
+        match self.groups.iter_mut().find(|s| s.group == Some(group)) {
+            Some(slot) => {
+                *slot = GroupSlot::EMPTY;
+                self.state.owed_leave = Some(group);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The groups this host joined.
+    pub fn groups(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.groups.iter().filter_map(|s| s.group)
+    }
+
+    fn is_member(&self, group: IpAddr) -> bool {
+        self.groups.iter().any(|s| s.group == Some(group))
+    }
+
+    /// Marks reports owed for the groups a query asks about: all of the
+    /// family for a general query. Replies are sent on the next lent
+    /// buffers rather than after the random delay of RFC 2236 / 3810: a
+    /// host with few groups on a small segment, which is what this stack
+    /// serves, does not cause report implosion.
+    fn answer_query(&mut self, asked: IpAddr) {
+        self.state.stats.group_queries += 1;
+        for slot in self.groups.iter_mut() {
+            let Some(group) = slot.group else { continue };
+            let general = asked.is_unspecified() && group.is_ipv4() == asked.is_ipv4();
+            if general || group == asked {
+                slot.report_owed = true;
+            }
+        }
+    }
+
+    /// Handles an IGMP message: queries mark reports owed, another host's
+    /// report for a group cancels ours (RFC 2236 suppression).
+    fn receive_igmp(&mut self, message: &[u8], checksum: ChecksumMode) {
+        use crate::wire::igmp::{IgmpPacket, IgmpRepr};
+        let parsed = IgmpPacket::new_checked(message).and_then(|p| IgmpRepr::parse(&p, checksum));
+        match parsed {
+            Ok(IgmpRepr::MembershipQuery { group_addr, .. }) => {
+                self.answer_query(IpAddr::V4(group_addr))
+            }
+            Ok(IgmpRepr::MembershipReport { group_addr, .. }) => {
+                for slot in self
+                    .groups
+                    .iter_mut()
+                    .filter(|s| s.group == Some(IpAddr::V4(group_addr)))
+                {
+                    slot.report_owed = false;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => self.state.stats.rx_malformed += 1,
+        }
+    }
+
     /// The link MTU the last router advertisement announced, if any
     /// (RFC 4861 4.6.4).
     pub fn advertised_mtu(&self) -> Option<u32> {
@@ -524,6 +648,7 @@ impl<'a> Endpoint<'a> {
     fn accepts_v4(&self, dst: Ipv4Addr) -> bool {
         dst == Ipv4Addr::BROADCAST
             || dst == Ipv4Addr::new(224, 0, 0, 1)
+            || self.is_member(IpAddr::V4(dst))
             || self
                 .v4_addrs()
                 .any(|c| c.address() == dst || c.broadcast() == Some(dst))
@@ -844,6 +969,7 @@ impl<'a> Endpoint<'a> {
     /// addresses (RFC 4291 2.8).
     fn accepts_v6(&self, dst: Ipv6Addr) -> bool {
         dst == ipv6::ALL_NODES
+            || self.is_member(IpAddr::V6(dst))
             || self
                 .v6_addrs()
                 .any(|c| c.address() == dst || ipv6::solicited_node(c.address()) == dst)
@@ -1025,9 +1151,16 @@ impl<'a> Endpoint<'a> {
         let kind = Icmpv6Type::from(kind);
         if !matches!(
             kind,
-            Icmpv6Type::NeighborSolicit | Icmpv6Type::NeighborAdvert | Icmpv6Type::RouterAdvert
+            Icmpv6Type::NeighborSolicit
+                | Icmpv6Type::NeighborAdvert
+                | Icmpv6Type::RouterAdvert
+                | Icmpv6Type::MldQuery
         ) {
             return Some(frame);
+        }
+        if kind == Icmpv6Type::MldQuery {
+            self.receive_mld_query(message, repr);
+            return None;
         }
         let checksum = frame.info().capabilities.icmpv6.rx;
         let parsed = Icmpv6Packet::new_checked(message)
@@ -1111,6 +1244,181 @@ impl<'a> Endpoint<'a> {
         }
     }
 
+    /// Handles an MLD query (RFC 3810 5.1.14: from a link-local source,
+    /// hop limit 1).
+    fn receive_mld_query(&mut self, message: &[u8], repr: Ipv6Repr) {
+        use crate::wire::mld::MldRepr;
+        let parsed = Icmpv6Packet::new_checked(message)
+            .and_then(|p| Icmpv6Repr::parse(&p, repr.src, repr.dst, ChecksumMode::Software));
+        let group =
+            match parsed {
+                Ok(Icmpv6Repr::Mld(
+                    MldRepr::Query { group, .. } | MldRepr::QueryV1 { group, .. },
+                )) if ipv6::is_link_local(repr.src) && repr.hop_limit == 1 => group,
+                _ => {
+                    self.state.stats.rx_malformed += 1;
+                    return;
+                }
+            };
+        self.answer_query(IpAddr::V6(group));
+    }
+
+    /// Sends an owed group message: a leave, or a report for a group.
+    /// Gives the buffer back if nothing is owed.
+    fn send_group_message<'p, 'd, D: Device>(
+        &mut self,
+        raw: eth::Raw<'p, 'd, D>,
+    ) -> Option<eth::Raw<'p, 'd, D>> {
+        let owed = match self.state.owed_leave.take() {
+            Some(group) => Some((group, false)),
+            None => self
+                .groups
+                .iter_mut()
+                .find(|s| s.report_owed)
+                .and_then(|slot| {
+                    slot.report_owed = false;
+                    slot.group.map(|g| (g, true))
+                }),
+        };
+        let Some((group, joining)) = owed else {
+            return Some(raw);
+        };
+        let sent = match group {
+            IpAddr::V4(group) => self.send_igmp(raw, group, joining),
+            IpAddr::V6(group) => self.send_mld(raw, group, joining),
+        };
+        if sent {
+            self.state.stats.group_reports_sent += 1;
+        }
+        None
+    }
+
+    /// An IGMPv2 report (to the group) or leave (to all routers), TTL 1,
+    /// with the Router Alert option RFC 2236 asks for.
+    fn send_igmp<D: Device>(
+        &mut self,
+        raw: eth::Raw<'_, '_, D>,
+        group: Ipv4Addr,
+        joining: bool,
+    ) -> bool {
+        use crate::wire::igmp::{self, IgmpPacket, IgmpRepr, IgmpVersion};
+        let Some(src) = self.v4_addrs().next().map(|c| c.address()) else {
+            return false;
+        };
+        let (message, dst) = if joining {
+            (
+                IgmpRepr::MembershipReport {
+                    group_addr: group,
+                    version: IgmpVersion::Version2,
+                },
+                group,
+            )
+        } else {
+            (
+                IgmpRepr::LeaveGroup { group_addr: group },
+                igmp::ALL_ROUTERS,
+            )
+        };
+        const HEADER: usize = ipv4::HEADER_LEN + 4;
+        let len = message.buffer_len();
+        let capabilities = raw.info().capabilities;
+        let init = eth::Init {
+            dst: EthernetAddress::from_ipv4_multicast(dst),
+            ethertype: EtherType::Ipv4,
+            payload_len: HEADER + len,
+        };
+        let Ok(mut out) = raw.prepare(init) else {
+            return false;
+        };
+        let ident = self.state.next_ident();
+        let (header, body) = out.payload_mut().split_at_mut(HEADER);
+        let repr = Ipv4Repr {
+            src,
+            dst,
+            protocol: IpProtocol::Igmp,
+            payload_len: len,
+            ttl: 1,
+            ident,
+            ..Ipv4Repr::default()
+        };
+        let mut packet = Ipv4Packet::new_unchecked(header);
+        repr.emit(&mut packet, ChecksumMode::Offloaded);
+        packet.set_header_len(HEADER);
+        packet.set_total_len((HEADER + len) as u16);
+        // Router Alert (RFC 2113): type 148, length 4, value 0.
+        packet
+            .options_mut()
+            .copy_from_slice(&[0x94, 0x04, 0x00, 0x00]);
+        packet.set_checksum(0);
+        if capabilities.ipv4.tx.in_software() {
+            packet.fill_checksum();
+        }
+        message.emit(&mut IgmpPacket::new_unchecked(body), ChecksumMode::Software);
+        out.send().is_ok()
+    }
+
+    /// An MLDv2 report (RFC 3810 5.2) with one record: CHANGE_TO_EXCLUDE
+    /// with no sources to join, CHANGE_TO_INCLUDE with none to leave; to
+    /// ff02::16 from a link-local address, hop limit 1, behind a
+    /// hop-by-hop header with Router Alert.
+    fn send_mld<D: Device>(
+        &mut self,
+        raw: eth::Raw<'_, '_, D>,
+        group: Ipv6Addr,
+        joining: bool,
+    ) -> bool {
+        use crate::wire::icmpv6::Ipv6AddrList;
+        use crate::wire::mld::{MldRecordRepr, MldRecordType, MldRecords, MldRepr};
+        let src = self
+            .v6_addrs()
+            .map(|c| c.address())
+            .find(|a| ipv6::is_link_local(*a))
+            .unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let kind = if joining {
+            MldRecordType::ChangeToExclude
+        } else {
+            MldRecordType::ChangeToInclude
+        };
+        let record = [MldRecordRepr {
+            kind,
+            group,
+            sources: Ipv6AddrList::from_addrs(&[]),
+            aux_data: &[],
+        }];
+        let message = Icmpv6Repr::Mld(MldRepr::Report {
+            records: MldRecords::from_list(&record),
+        });
+        let dst = ipv6::ALL_MLDV2_ROUTERS;
+        // Next header ICMPv6, length 0 (8 bytes), Router Alert (type 5,
+        // length 2, value 0: MLD), PadN of 0 bytes.
+        const HOP_BY_HOP: [u8; 8] = [58, 0, 5, 2, 0, 0, 1, 0];
+        let len = message.buffer_len();
+        let checksum = raw.info().capabilities.icmpv6.tx;
+        let init = eth::Init {
+            dst: EthernetAddress::from_ipv6_multicast(dst),
+            ethertype: EtherType::Ipv6,
+            payload_len: ipv6::HEADER_LEN + HOP_BY_HOP.len() + len,
+        };
+        let Ok(mut out) = raw.prepare(init) else {
+            return false;
+        };
+        let header = Ipv6Repr {
+            src,
+            dst,
+            next_header: IpProtocol::HopByHop,
+            payload_len: (HOP_BY_HOP.len() + len) as u16,
+            hop_limit: 1,
+            traffic_class: 0,
+            flow_label: 0,
+        };
+        let (ip, rest) = out.payload_mut().split_at_mut(ipv6::HEADER_LEN);
+        header.emit(&mut Ipv6Packet::new_unchecked(ip));
+        let (options, icmp) = rest.split_at_mut(HOP_BY_HOP.len());
+        options.copy_from_slice(&HOP_BY_HOP);
+        message.emit(&mut Icmpv6Packet::new_unchecked(icmp), src, dst, checksum);
+        out.send().is_ok()
+    }
+
     /// Applies a router advertisement from `router` (RFC 4861 6.3.4, RFC
     /// 4862 5.5.3): the default route lives for the router lifetime (0
     /// withdraws it), prefixes with the on-link flag become on-link
@@ -1188,6 +1496,7 @@ impl<'a> Endpoint<'a> {
             }
             self.state.stats.icmp_errors_rate_limited += 1;
         }
+        let raw = self.send_group_message(raw)?;
         let Some(target) = self.state.revalidate.take() else {
             return Some(raw);
         };
@@ -1338,6 +1647,14 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
                 let Some((repr, header_len, id)) = checked else {
                     return;
                 };
+                if repr.protocol == IpProtocol::Igmp {
+                    let checksum = frame.info().capabilities.ipv4.rx;
+                    let message = frame
+                        .payload()
+                        .get(header_len..header_len + repr.payload_len)
+                        .unwrap_or(&[]);
+                    return self.endpoint.receive_igmp(message, checksum);
+                }
                 (IpRepr::V4(repr), header_len, frame, id)
             }
             EtherType::Ipv6 => {
@@ -1380,6 +1697,10 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
         // MLD.
         group == EthernetAddress::from_ipv4_multicast(Ipv4Addr::new(224, 0, 0, 1))
             || group == EthernetAddress::from_ipv6_multicast(ipv6::ALL_NODES)
+            || self.endpoint.groups().any(|g| match g {
+                IpAddr::V4(g) => group == EthernetAddress::from_ipv4_multicast(g),
+                IpAddr::V6(g) => group == EthernetAddress::from_ipv6_multicast(g),
+            })
             || self.endpoint.v6_addrs().any(|c| {
                 group == EthernetAddress::from_ipv6_multicast(ipv6::solicited_node(c.address()))
             })
