@@ -251,3 +251,135 @@ fn fragmented_ipv6_ping_is_reassembled_and_answered() {
         "IPv6 fd00::2 > fd00::1: ICMPv6 echo reply id 10685 seq 1 len 1300"
     );
 }
+
+/// Sends one large datagram of unassigned protocol 200 (253 would be read
+/// as an experimental extension header by IPv6, RFC 7045) in fragments, a fragment per
+/// lent buffer.
+struct Big {
+    dst: IpAddr,
+    data: Vec<u8>,
+    cursor: ip::FragmentCursor,
+    fragments: usize,
+}
+
+impl<D: Device> ip::Send<D> for Big {
+    fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
+        if self.cursor.is_done() {
+            return;
+        }
+        let init = ip::Init {
+            src: None,
+            dst: self.dst,
+            protocol: ethox::wire::IpProtocol::Unknown(200),
+            payload_len: self.data.len(),
+        };
+        if let Ok((mut out, range)) = raw.prepare_fragment(init, &mut self.cursor) {
+            out.payload_mut().copy_from_slice(&self.data[range]);
+            out.send().unwrap();
+            self.fragments += 1;
+        }
+    }
+}
+
+/// Keeps what reaches it.
+#[derive(Default)]
+struct Keep(Vec<Vec<u8>>);
+
+impl<D: Device> ip::Recv<D> for Keep {
+    fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+        self.0.push(packet.payload().to_vec());
+    }
+}
+
+fn sender() -> Host {
+    let mut ip = ip::Endpoint::new(
+        vec![None; 4],
+        Routes::new(vec![None; 4]),
+        NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+        NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+    );
+    ip.add_addr(IpCidr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 24).unwrap());
+    ip.add_addr(IpCidr::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)), 64).unwrap());
+    Host {
+        // An MTU of 1500: the datagrams below need fragments.
+        nic: Nic::new(vec![0; SLOTS * 1514], 1514).unwrap(),
+        eth: eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, 1])),
+        ip,
+        icmp: icmp::Endpoint::new(),
+    }
+}
+
+fn send_in_fragments(dst: IpAddr, len: usize) -> (usize, Vec<Vec<u8>>, Vec<String>) {
+    let (mut a, mut b) = (sender(), host_b(true));
+    a.nic.set_time(Instant::from_secs(1));
+    b.nic.set_time(Instant::from_secs(1));
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 256) as u8).collect();
+    let mut big = Big {
+        dst,
+        data: data.clone(),
+        cursor: ip::FragmentCursor::new(),
+        fragments: 0,
+    };
+    let mut keep = Keep::default();
+    let mut wire = Vec::new();
+    for _ in 0..4 {
+        a.nic.tx(SLOTS, a.eth.send(a.ip.send(&mut big))).unwrap();
+        while let Some(frame) = a.nic.drain_one(|f| f.to_vec()) {
+            wire.push(PrettyFrame::new(&frame).to_string());
+            b.nic.inject(&frame);
+        }
+        b.nic.rx(SLOTS, b.eth.recv(b.ip.recv(&mut keep))).unwrap();
+        b.nic.tx(SLOTS, b.eth.send(b.ip.send(Nothing))).unwrap();
+        while let Some(frame) = b.nic.drain_one(|f| f.to_vec()) {
+            a.nic.inject(&frame);
+        }
+        a.nic
+            .rx(SLOTS, a.eth.recv(a.ip.recv(&mut Keep::default())))
+            .unwrap();
+    }
+    assert!(big.cursor.is_done(), "{wire:#?}");
+    assert_eq!(
+        keep.0.len(),
+        1,
+        "one datagram reassembled: {wire:#?} {:?} {:?}",
+        b.ip.stats(),
+        b.ip.reassembler().map(|r| r.stats())
+    );
+    assert_eq!(keep.0[0], data, "byte-identical");
+    (big.fragments, keep.0, wire)
+}
+
+#[test]
+fn large_ipv4_datagrams_go_out_in_fragments_and_reassemble() {
+    let (fragments, _, wire) = send_in_fragments(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 4000);
+    assert_eq!(fragments, 3);
+    // The first lend resolved B; then 1480 + 1480 + 1040 bytes.
+    assert_eq!(wire[0], "ARP request who-has 10.0.0.2 tell 10.0.0.1");
+    assert!(
+        wire[1].contains("frag id") && wire[1].contains("off 0+"),
+        "{}",
+        wire[1]
+    );
+    assert!(wire[2].contains("off 1480+"), "{}", wire[2]);
+    assert!(wire[3].contains("off 2960:"), "{}", wire[3]);
+}
+
+#[test]
+fn large_ipv6_datagrams_go_out_in_fragments_and_reassemble() {
+    let (fragments, _, wire) =
+        send_in_fragments(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2)), 3000);
+    assert_eq!(fragments, 3);
+    assert!(
+        wire[1].contains("FRAG id") && wire[1].contains("off 0+"),
+        "{}",
+        wire[1]
+    );
+    assert!(wire[3].contains("off 2896,"), "{}", wire[3]);
+}
+
+#[test]
+fn small_datagrams_are_not_fragmented() {
+    let (fragments, _, wire) = send_in_fragments(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 1480);
+    assert_eq!(fragments, 1);
+    assert!(!wire[1].contains("frag"), "{}", wire[1]);
+}

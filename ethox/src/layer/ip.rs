@@ -303,6 +303,8 @@ struct OwedError {
 struct IpState {
     config: IpConfig,
     stats: IpStats,
+    /// The identification of the last IPv6 fragmented datagram.
+    next_ident6: u32,
     icmp_errors: RateLimiter,
     next_ident: u16,
     /// A neighbor to send an ARP request or a neighbor solicitation for
@@ -410,6 +412,7 @@ impl<'a> Endpoint<'a> {
             state: IpState {
                 config: IpConfig::default(),
                 stats: IpStats::default(),
+                next_ident6: 0,
                 icmp_errors: rate_limiter(&IpConfig::default()),
                 next_ident: 1,
                 revalidate: None,
@@ -2091,52 +2094,18 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
     /// this buffer may have carried the ARP request or neighbor
     /// solicitation. Try again later.
     pub fn prepare(self, init: Init) -> Result<Out<'p, 'd, D>, Error> {
-        let now = self.frame.info().timestamp;
-        let endpoint = self.endpoint;
-        let resolved = match init.dst {
-            IpAddr::V4(dst) => endpoint
-                .resolve_v4(dst, now)
-                .map(|(src, r)| (IpAddr::V4(src), r)),
-            IpAddr::V6(dst) => endpoint
-                .resolve_v6(dst, now)
-                .map(|(src, r)| (IpAddr::V6(src), r)),
-        };
-        let (default_src, resolved) = match resolved {
-            Ok(found) => found,
-            Err(err) => {
-                endpoint.state().stats.tx_unreachable += 1;
-                return Err(err);
-            }
-        };
-        let mac = match resolved {
-            Resolved::Mac(mac) => mac,
-            Resolved::Request(next_hop) => {
-                let stats = &mut endpoint.state().stats;
-                stats.tx_unresolved += 1;
-                solicit(stats, self.frame, next_hop, default_src);
-                return Err(Error::Unresolved);
-            }
-            Resolved::Pending => {
-                endpoint.state().stats.tx_unresolved += 1;
-                return Err(Error::Unresolved);
-            }
-        };
-        let src = match init.src {
-            None => default_src,
-            Some(IpAddr::V4(src)) if endpoint.has_v4(src) => IpAddr::V4(src),
-            Some(IpAddr::V6(src)) if endpoint.has_v6(src) => IpAddr::V6(src),
-            Some(_) => return Err(Error::Unreachable),
-        };
+        let capabilities = self.frame.info().capabilities;
+        let (frame, mac, src, endpoint) = resolve(self.frame, self.endpoint, &init)?;
         let mut header = header_for(init.dst, src, init.protocol, init.payload_len, endpoint)?;
         if let Header::V4(_, checksum) = &mut header {
-            *checksum = self.frame.info().capabilities.ipv4.tx;
+            *checksum = capabilities.ipv4.tx;
         }
         let eth_init = eth::Init {
             dst: mac,
             ethertype: header.ethertype(),
             payload_len: header.len() + init.payload_len,
         };
-        let mut out = self.frame.prepare(eth_init)?;
+        let mut out = frame.prepare(eth_init)?;
         header.write(&mut out);
         Ok(Out {
             frame: out,
@@ -2145,6 +2114,224 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
             endpoint,
         })
     }
+
+    /// Prepares the next fragment of a datagram of `init.payload_len`
+    /// bytes that may be larger than one frame (RFC 791 2.3 and 3.2, RFC
+    /// 8200 4.5), and returns it with the range of datagram bytes it
+    /// carries: copy those into [`Out::payload_mut`] and send it. Call
+    /// again with the same `cursor` on the next lent buffers until
+    /// [`FragmentCursor::is_done`]. A datagram that fits one frame goes
+    /// out whole, unfragmented.
+    ///
+    /// ```text
+    /// match raw.prepare_fragment(init, &mut self.cursor) {
+    ///     Ok((mut out, range)) => {
+    ///         out.payload_mut().copy_from_slice(&self.datagram[range]);
+    ///         out.send()?;
+    ///     }
+    ///     Err(ip::Error::Unresolved) => {} // try again later
+    ///     Err(other) => return Err(other),
+    /// }
+    /// ```
+    pub fn prepare_fragment(
+        self,
+        init: Init,
+        cursor: &mut FragmentCursor,
+    ) -> Result<(Out<'p, 'd, D>, core::ops::Range<usize>), Error> {
+        let capabilities = self.frame.info().capabilities;
+        let room = self.frame.payload_capacity();
+        let total = init.payload_len;
+        let (frame, mac, src, endpoint) = resolve(self.frame, self.endpoint, &init)?;
+        let ipv6 = init.dst.is_ipv6();
+        let header_len = if ipv6 {
+            ipv6::HEADER_LEN
+        } else {
+            ipv4::HEADER_LEN
+        };
+        let offset = cursor.offset;
+        let remaining = total.checked_sub(offset).ok_or(Error::TooLarge)?;
+        let unfragmented = offset == 0 && header_len + total <= room;
+        if unfragmented {
+            cursor.offset = total;
+            cursor.done = true;
+            let mut header = header_for(init.dst, src, init.protocol, total, endpoint)?;
+            if let Header::V4(_, checksum) = &mut header {
+                *checksum = capabilities.ipv4.tx;
+            }
+            let eth_init = eth::Init {
+                dst: mac,
+                ethertype: header.ethertype(),
+                payload_len: header.len() + total,
+            };
+            let mut out = frame.prepare(eth_init)?;
+            header.write(&mut out);
+            let out = Out {
+                frame: out,
+                repr: header.repr(),
+                header_len: header.len(),
+                endpoint,
+            };
+            return Ok((out, 0..total));
+        }
+        // Fragments: every piece but the last a multiple of 8 bytes.
+        let fragment_header = if ipv6 { 8 } else { 0 };
+        let space = room.saturating_sub(header_len + fragment_header) & !7;
+        if space == 0 || (!ipv6 && total > 65515) || total > 65535 {
+            return Err(Error::TooLarge);
+        }
+        let last = remaining <= space;
+        let piece = if last { remaining } else { space };
+        let state = endpoint.state();
+        let ident = *cursor.ident.get_or_insert_with(|| {
+            if ipv6 {
+                state.next_ident6 = state.next_ident6.wrapping_add(1);
+                state.next_ident6
+            } else {
+                u32::from(state.next_ident())
+            }
+        });
+        let (header, fragment) = match (src, init.dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let repr = Ipv4Repr {
+                    src,
+                    dst,
+                    protocol: init.protocol,
+                    payload_len: piece,
+                    ttl: state.config.ttl,
+                    ident: ident as u16,
+                    more_frags: !last,
+                    frag_offset: offset as u16,
+                    ..Ipv4Repr::default()
+                };
+                (Header::V4(repr, capabilities.ipv4.tx), None)
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                let repr = Ipv6Repr {
+                    src,
+                    dst,
+                    next_header: IpProtocol::Ipv6Frag,
+                    payload_len: (fragment_header + piece) as u16,
+                    hop_limit: state.config.hop_limit,
+                    traffic_class: 0,
+                    flow_label: 0,
+                };
+                let fragment = ipv6::Ipv6FragmentRepr {
+                    next_header: init.protocol,
+                    frag_offset: (offset / 8) as u16,
+                    more_frags: !last,
+                    ident,
+                };
+                (Header::V6(repr, ()), Some(fragment))
+            }
+            _ => return Err(Error::Unreachable),
+        };
+        let eth_init = eth::Init {
+            dst: mac,
+            ethertype: header.ethertype(),
+            payload_len: header_len + fragment_header + piece,
+        };
+        let mut out = frame.prepare(eth_init)?;
+        header.write(&mut out);
+        if let Some(fragment) = fragment {
+            if let Some(bytes) = out.payload_mut().get_mut(header_len..header_len + 8) {
+                fragment.emit(&mut ipv6::Ipv6FragmentHeader::new_unchecked(bytes));
+            }
+        }
+        cursor.offset = offset + piece;
+        cursor.done = last;
+        let out = Out {
+            frame: out,
+            repr: header.repr(),
+            header_len: header_len + fragment_header,
+            endpoint,
+        };
+        Ok((out, offset..offset + piece))
+    }
+}
+
+/// Where a datagram sent in fragments has got to; keep one per datagram
+/// across the calls to [`Raw::prepare_fragment`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FragmentCursor {
+    ident: Option<u32>,
+    offset: usize,
+    done: bool,
+}
+
+impl FragmentCursor {
+    /// A datagram not sent yet.
+    pub const fn new() -> FragmentCursor {
+        FragmentCursor {
+            ident: None,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    /// Whether the whole datagram has gone out.
+    pub const fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// How many datagram bytes have gone out.
+    pub const fn sent(&self) -> usize {
+        self.offset
+    }
+}
+
+/// Routes `init.dst` and resolves the next hop: the buffer back with the
+/// hardware address and the source address, or the reason it cannot go
+/// (the buffer may have carried an ARP request or solicitation).
+#[allow(clippy::type_complexity)]
+fn resolve<'p, 'd, D: Device>(
+    frame: eth::Raw<'p, 'd, D>,
+    endpoint: &'p mut dyn IpContext,
+    init: &Init,
+) -> Result<
+    (
+        eth::Raw<'p, 'd, D>,
+        EthernetAddress,
+        IpAddr,
+        &'p mut dyn IpContext,
+    ),
+    Error,
+> {
+    let now = frame.info().timestamp;
+    let resolved = match init.dst {
+        IpAddr::V4(dst) => endpoint
+            .resolve_v4(dst, now)
+            .map(|(src, r)| (IpAddr::V4(src), r)),
+        IpAddr::V6(dst) => endpoint
+            .resolve_v6(dst, now)
+            .map(|(src, r)| (IpAddr::V6(src), r)),
+    };
+    let (default_src, resolved) = match resolved {
+        Ok(found) => found,
+        Err(err) => {
+            endpoint.state().stats.tx_unreachable += 1;
+            return Err(err);
+        }
+    };
+    let mac = match resolved {
+        Resolved::Mac(mac) => mac,
+        Resolved::Request(next_hop) => {
+            let stats = &mut endpoint.state().stats;
+            stats.tx_unresolved += 1;
+            solicit(stats, frame, next_hop, default_src);
+            return Err(Error::Unresolved);
+        }
+        Resolved::Pending => {
+            endpoint.state().stats.tx_unresolved += 1;
+            return Err(Error::Unresolved);
+        }
+    };
+    let src = match init.src {
+        None => default_src,
+        Some(IpAddr::V4(src)) if endpoint.has_v4(src) => IpAddr::V4(src),
+        Some(IpAddr::V6(src)) if endpoint.has_v6(src) => IpAddr::V6(src),
+        Some(_) => return Err(Error::Unreachable),
+    };
+    Ok((frame, mac, src, endpoint))
 }
 
 /// An IP packet with its headers written and its payload writable.
