@@ -2,10 +2,12 @@
 //! allocator watches a bounded run of traffic through the whole receive
 //! and send trees (ARP, neighbor discovery, IPv4 and IPv6 echo answered in
 //! place, ICMP errors for refused packets, malformed frames, neighbor
-//! revalidation after the cache lifetime) and must count zero
+//! revalidation after the cache lifetime, captured IPv4 and IPv6
+//! fragments put back together by the reassembler) and must count zero
 //! allocations.
 //!
-//! All storage (NIC buffers, address tables, neighbor caches, routes) is
+//! All storage (NIC buffers, address tables, neighbor caches, routes,
+//! reassembly buffers) is
 //! `Vec`-backed and allocated before the measurement starts. The apps
 //! below keep their counters in fixed arrays, so nothing in the measured
 //! section allocates on the test's behalf either.
@@ -21,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
 use ethox::layer::route::Routes;
 use ethox::layer::{eth, icmp, ip};
 use ethox::nic::Device;
@@ -28,6 +31,7 @@ use ethox::nic::memory::{MemoryLink, MemoryNic};
 use ethox::time::Instant;
 use ethox::wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr};
 use ethox::wire::icmpv6::{self, Icmpv6Packet, Icmpv6Repr};
+use ethox::wire::pcap::PcapReader;
 use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 /// Counts allocations made by the thread that armed it, while armed.
@@ -438,6 +442,27 @@ fn malformed_frames() -> Vec<Vec<u8>> {
     frames
 }
 
+/// The captured fragments of a ping from 10.0.0.1 to 10.0.0.2 (three) and
+/// from fd00::1 to fd00::2 (two), sent to B's MAC address.
+fn captured_fragments() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut frames = Vec::new();
+    for name in ["ipv4-frag.pcap", "ipv6-frag.pcap"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        for record in PcapReader::new(&bytes).unwrap() {
+            let mut frame = record.unwrap().data.to_vec();
+            let from_a = frame.get(26..30) == Some(&A4.octets()[..])
+                || frame.get(22..38) == Some(&A6.octets()[..]);
+            if from_a {
+                frame[..6].copy_from_slice(&MAC_B.0);
+                frames.push(frame);
+            }
+        }
+    }
+    assert_eq!(frames.len(), 5, "the fixtures changed");
+    frames
+}
+
 /// Sum of the drop counters of B's layers.
 fn drops(b: &Host) -> u64 {
     let e = b.eth.stats();
@@ -471,9 +496,21 @@ fn round(a: &mut Host, b: &mut Host, pinger: &mut Pinger, refuse: &mut Refuse) {
 
 #[test]
 fn steady_state_traffic_allocates_nothing() {
+    // The counter sees an allocation on this thread (so a zero below
+    // means something).
+    let (_, control) = measure(|| std::hint::black_box(vec![0u8; 64]));
+    assert_eq!(control, 1, "the counting allocator is not wired in");
+
     // Set-up: everything allocated here.
     let mut a = Host::new(MAC_A, A4, A6);
     let mut b = Host::new(MAC_B, B4, B6);
+    b.ip.set_reassembler(Reassembler::new(
+        vec![0u8; 4 * 4096],
+        vec![ReassemblySlot::EMPTY; 4],
+        4096,
+        ReassemblyConfig::default(),
+    ));
+    let fragments = captured_fragments();
     let mut pinger = Pinger::new();
     let mut refuse = Refuse::default();
     let malformed = malformed_frames();
@@ -519,11 +556,11 @@ fn steady_state_traffic_allocates_nothing() {
         let mut answered_malformed = 0usize;
         let mut injected = 0usize;
         for i in 0..PINGS {
-            now = now + Duration::from_millis(2);
+            now += Duration::from_millis(2);
             if i == JUMP_AT {
                 // Past the 60 s lifetime: the entries are stale, still used,
                 // and revalidated with a request on the next buffer.
-                now = now + Duration::from_secs(61);
+                now += Duration::from_secs(61);
             }
             a.set_time(now);
             b.set_time(now);
@@ -557,6 +594,15 @@ fn steady_state_traffic_allocates_nothing() {
                     }
                 }
             }
+            if i % 100 == 75 {
+                // A fragmented ping of each family, reassembled; B answers
+                // the one whose reply fits its buffers.
+                for frame in &fragments {
+                    b.nic.inject(frame);
+                }
+                b.receive(&mut refuse);
+                while b.nic.drain_one(|_| ()).is_some() {}
+            }
         }
         (jump_ok, answered_malformed, injected)
     });
@@ -585,9 +631,20 @@ fn steady_state_traffic_allocates_nothing() {
         (2 * refused, 0, 0)
     );
     let (ip_a, ip_b, icmp_b) = (a.ip.stats(), b.ip.stats(), b.icmp.stats());
+    // Every ping, and the reassembled IPv6 ping (1300 bytes fit B's
+    // buffers; the 3000-byte IPv4 one does not).
+    let fragment_batches = (0..PINGS).filter(|i| i % 100 == 75).count() as u64;
+    assert_eq!(
+        ip_b.rx_reassembled - ip_b0.rx_reassembled,
+        2 * fragment_batches
+    );
     assert_eq!(
         icmp_b.echo_replies_sent - icmp_b0.echo_replies_sent,
-        2 * PINGS as u64
+        2 * PINGS as u64 + fragment_batches
+    );
+    assert_eq!(
+        icmp_b.echo_reply_errors - icmp_b0.echo_reply_errors,
+        fragment_batches
     );
     assert_eq!(
         ip_b.icmp_errors_sent - ip_b0.icmp_errors_sent,

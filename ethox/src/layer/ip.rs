@@ -1854,6 +1854,15 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
     /// protocols nobody handles.
     pub fn reject(self, why: Reject) -> Result<bool, Error> {
         let now = self.frame.info().timestamp;
+        // Never an error about an error, nor about a packet sent to a
+        // link-layer group (RFC 1122 3.2.2, RFC 4443 2.4(e)).
+        let first_byte = self.payload().first().copied();
+        let about_an_error = match (self.repr.protocol(), first_byte) {
+            (IpProtocol::Icmp, Some(kind)) => matches!(kind, 3 | 4 | 5 | 11 | 12),
+            (IpProtocol::Icmpv6, Some(kind)) => kind < 128,
+            _ => false,
+        };
+        let link_group = self.frame.repr().dst.is_multicast();
         let (may_answer, ip_header_len, max_error) = match self.repr {
             IpRepr::V4(r) => (
                 self.endpoint.has_v4(r.dst)
@@ -1870,6 +1879,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
                 1280,
             ),
         };
+        let may_answer = may_answer && !about_an_error && !link_group;
         let state = self.endpoint.state();
         if !may_answer {
             state.stats.icmp_errors_suppressed += 1;
@@ -2232,10 +2242,9 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
         };
         let mut out = frame.prepare(eth_init)?;
         header.write(&mut out);
-        if let Some(fragment) = fragment {
-            if let Some(bytes) = out.payload_mut().get_mut(header_len..header_len + 8) {
-                fragment.emit(&mut ipv6::Ipv6FragmentHeader::new_unchecked(bytes));
-            }
+        let fragment_bytes = out.payload_mut().get_mut(header_len..header_len + 8);
+        if let (Some(fragment), Some(bytes)) = (fragment, fragment_bytes) {
+            fragment.emit(&mut ipv6::Ipv6FragmentHeader::new_unchecked(bytes));
         }
         cursor.offset = offset + piece;
         cursor.done = last;
