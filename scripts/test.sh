@@ -13,6 +13,7 @@ cargo fmt --all --check
 step "core without alloc or std, and with alloc only"
 cargo build -p ethox --no-default-features
 cargo build -p ethox --no-default-features --features alloc
+cargo build -p ethox --no-default-features --features log
 
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings

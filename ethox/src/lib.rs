@@ -60,6 +60,38 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+/// Reports a dropped packet (debug level) through `log` when the `log`
+/// feature is on; compiles to nothing otherwise.
+#[cfg(feature = "log")]
+macro_rules! net_drop {
+    ($($arg:tt)*) => { ::log::debug!($($arg)*) };
+}
+
+#[cfg(not(feature = "log"))]
+macro_rules! net_drop {
+    ($($arg:tt)*) => {{
+        if false {
+            let _ = format_args!($($arg)*);
+        }
+    }};
+}
+
+/// Reports a state change (trace level) through `log` when the `log`
+/// feature is on; compiles to nothing otherwise.
+#[cfg(feature = "log")]
+macro_rules! net_trace {
+    ($($arg:tt)*) => { ::log::trace!($($arg)*) };
+}
+
+#[cfg(not(feature = "log"))]
+macro_rules! net_trace {
+    ($($arg:tt)*) => {{
+        if false {
+            let _ = format_args!($($arg)*);
+        }
+    }};
+}
+
 pub mod layer;
 pub mod managed;
 pub mod nic;

@@ -185,23 +185,28 @@ impl<D: Device, U: Recv<D>> nic::Recv<D> for Receiver<'_, U> {
             Ok(repr) => repr,
             Err(WireError::Unsupported) => {
                 self.endpoint.stats.rx_tagged += 1;
+                net_drop!("eth: dropped: rx_tagged");
                 return;
             }
             Err(_) => {
                 self.endpoint.stats.rx_truncated += 1;
+                net_drop!("eth: dropped: rx_truncated");
                 return;
             }
         };
         if repr.vlan.is_some() {
             self.endpoint.stats.rx_tagged += 1;
+            net_drop!("eth: dropped: rx_tagged");
             return;
         }
         if repr.src.is_multicast() {
             self.endpoint.stats.rx_bad_source += 1;
+            net_drop!("eth: dropped: rx_bad_source");
             return;
         }
         if !self.endpoint.accepts(repr.dst, &self.upper) {
             self.endpoint.stats.rx_not_for_us += 1;
+            net_drop!("eth: dropped: rx_not_for_us");
             return;
         }
         self.endpoint.stats.rx_delivered += 1;

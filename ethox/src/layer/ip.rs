@@ -530,6 +530,7 @@ impl<'a> Endpoint<'a> {
             group: Some(group),
             report_owed: true,
         };
+        net_trace!("ip: joined {}", group);
         Ok(())
     }
 
@@ -590,7 +591,10 @@ impl<'a> Endpoint<'a> {
                 }
             }
             Ok(_) => {}
-            Err(_) => self.state.stats.rx_malformed += 1,
+            Err(_) => {
+                self.state.stats.rx_malformed += 1;
+                net_drop!("ip: dropped: rx_malformed");
+            }
         }
     }
 
@@ -728,6 +732,7 @@ impl<'a> Endpoint<'a> {
             Ok(repr) => repr,
             Err(_) => {
                 self.state.stats.arp_malformed += 1;
+                net_drop!("ip: dropped: arp_malformed");
                 return;
             }
         };
@@ -746,6 +751,11 @@ impl<'a> Endpoint<'a> {
             if for_us {
                 self.arp
                     .fill(source_protocol_addr, source_hardware_addr, now);
+                net_trace!(
+                    "ip: arp: {} is-at {}",
+                    source_protocol_addr,
+                    source_hardware_addr
+                );
             } else {
                 self.arp
                     .refresh(source_protocol_addr, source_hardware_addr, now);
@@ -783,23 +793,28 @@ impl<'a> Endpoint<'a> {
             Ok(parsed) => parsed,
             Err(WireError::BadChecksum) => {
                 self.state.stats.rx_bad_checksum += 1;
+                net_drop!("ip: dropped: rx_bad_checksum");
                 return None;
             }
             Err(WireError::Truncated | WireError::BadLength) => {
                 self.state.stats.rx_truncated += 1;
+                net_drop!("ip: dropped: rx_truncated");
                 return None;
             }
             Err(_) => {
                 self.state.stats.rx_malformed += 1;
+                net_drop!("ip: dropped: rx_malformed");
                 return None;
             }
         };
         if !self.accepts_v4(repr.dst) {
             self.state.stats.rx_not_for_us += 1;
+            net_drop!("ip: dropped: rx_not_for_us");
             return None;
         }
         if !ipv4::classify(repr.src).is_valid_source() || self.has_v4(repr.src) {
             self.state.stats.rx_bad_source += 1;
+            net_drop!("ip: dropped: rx_bad_source");
             return None;
         }
         if repr.is_fragment() {
@@ -832,6 +847,7 @@ impl<'a> Endpoint<'a> {
         self.state.stats.rx_fragments += 1;
         let Some(reassembler) = self.reassembler.as_mut() else {
             self.state.stats.rx_fragments_dropped += 1;
+            net_drop!("ip: dropped: rx_fragments_dropped");
             return None;
         };
         match reassembler.add(fragment, now) {
@@ -842,6 +858,7 @@ impl<'a> Endpoint<'a> {
             Ok(_) => None,
             Err(_) => {
                 self.state.stats.rx_fragments_dropped += 1;
+                net_drop!("ip: dropped: rx_fragments_dropped");
                 None
             }
         }
@@ -1052,25 +1069,30 @@ impl<'a> Endpoint<'a> {
             Ok(parsed) => parsed,
             Err(WireError::Truncated | WireError::BadLength) => {
                 stats.rx_truncated += 1;
+                net_drop!("ip: dropped: rx_truncated");
                 return None;
             }
             Err(_) => {
                 stats.rx_malformed += 1;
+                net_drop!("ip: dropped: rx_malformed");
                 return None;
             }
         };
         if !self.accepts_v6(repr.dst) {
             self.state.stats.rx_not_for_us += 1;
+            net_drop!("ip: dropped: rx_not_for_us");
             return None;
         }
         if self.has_v6(repr.src) || repr.src.is_loopback() {
             self.state.stats.rx_bad_source += 1;
+            net_drop!("ip: dropped: rx_bad_source");
             return None;
         }
         let chain = match Ipv6HeaderChain::new(&packet) {
             Ok(chain) => chain,
             Err(_) => {
                 self.state.stats.rx_malformed += 1;
+                net_drop!("ip: dropped: rx_malformed");
                 return None;
             }
         };
@@ -1093,6 +1115,7 @@ impl<'a> Endpoint<'a> {
                     };
                     if must_drop {
                         self.state.stats.rx_ext_header_dropped += 1;
+                        net_drop!("ip: dropped: rx_ext_header_dropped");
                         return None;
                     }
                 }
@@ -1126,11 +1149,13 @@ impl<'a> Endpoint<'a> {
                 }
                 Err(_) => {
                     self.state.stats.rx_malformed += 1;
+                    net_drop!("ip: dropped: rx_malformed");
                     return None;
                 }
             }
         }
         self.state.stats.rx_malformed += 1;
+        net_drop!("ip: dropped: rx_malformed");
         None
     }
 
@@ -1174,6 +1199,7 @@ impl<'a> Endpoint<'a> {
             Ok(Icmpv6Repr::Ndisc(ndisc)) if repr.hop_limit == 255 => ndisc,
             _ => {
                 self.state.stats.ndisc_malformed += 1;
+                net_drop!("ip: dropped: ndisc_malformed");
                 return None;
             }
         };
@@ -1186,6 +1212,7 @@ impl<'a> Endpoint<'a> {
                 }
                 if let (Some(mac), false) = (lladdr, repr.src.is_unspecified()) {
                     self.ndisc.fill(repr.src, mac, now);
+                    net_trace!("ip: ndisc: {} is-at {}", repr.src, mac);
                 }
                 // A duplicate address detection probe (from ::) is answered
                 // to all-nodes without the solicited flag (RFC 4861 7.2.4).
@@ -1260,6 +1287,7 @@ impl<'a> Endpoint<'a> {
                 )) if ipv6::is_link_local(repr.src) && repr.hop_limit == 1 => group,
                 _ => {
                     self.state.stats.rx_malformed += 1;
+                    net_drop!("ip: dropped: rx_malformed");
                     return;
                 }
             };
@@ -1439,6 +1467,11 @@ impl<'a> Endpoint<'a> {
         use crate::wire::ndisc::{NdiscOption, PrefixInfoFlags};
 
         self.state.stats.router_advertisements += 1;
+        net_trace!(
+            "ip: router advertisement from {} lifetime {} s",
+            router,
+            router_lifetime
+        );
         let default = Route::default_v6(router);
         if router_lifetime == 0 {
             self.routes.remove(default.net, default.gateway);
@@ -1483,6 +1516,7 @@ impl<'a> Endpoint<'a> {
                     .filter(|_| !self.has_v6(addr));
                 if cidr.is_some_and(|cidr| self.add_addr(IpCidr::V6(cidr))) {
                     self.state.stats.slaac_addresses += 1;
+                    net_trace!("ip: slaac address {}", addr);
                 }
             }
         }
@@ -1498,6 +1532,7 @@ impl<'a> Endpoint<'a> {
                 return self.send_time_exceeded(raw, error);
             }
             self.state.stats.icmp_errors_rate_limited += 1;
+            net_drop!("ip: dropped: icmp_errors_rate_limited");
         }
         let raw = self.send_group_message(raw)?;
         let Some(target) = self.state.revalidate.take() else {
@@ -1678,6 +1713,7 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
             }
             _ => {
                 self.endpoint.state.stats.rx_unknown_ethertype += 1;
+                net_drop!("ip: dropped: rx_unknown_ethertype");
                 return;
             }
         };
@@ -1883,10 +1919,12 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         let state = self.endpoint.state();
         if !may_answer {
             state.stats.icmp_errors_suppressed += 1;
+            net_drop!("ip: dropped: icmp_errors_suppressed");
             return Ok(false);
         }
         if !state.icmp_errors.allow(now) {
             state.stats.icmp_errors_rate_limited += 1;
+            net_drop!("ip: dropped: icmp_errors_rate_limited");
             return Ok(false);
         }
         let error_headers = ip_header_len + 8;
