@@ -64,6 +64,35 @@ fn loopback_resolves_pings_and_captures() {
             let echoes = tshark("icmp.type == 0 && ip.src == 10.0.0.2").unwrap();
             let echoes = String::from_utf8_lossy(&echoes.stdout).lines().count();
             assert!(echoes > 10, "only {echoes} echo replies in the capture");
+            // tshark's dissection agrees with what the demo says B did.
+            let count = |filter: &str| {
+                String::from_utf8_lossy(&tshark(filter).unwrap().stdout)
+                    .lines()
+                    .count()
+            };
+            let number_after = |text: &str| -> usize {
+                let at = stdout
+                    .find(text)
+                    .unwrap_or_else(|| panic!("{text:?} not in output:\n{stdout}"));
+                stdout[at + text.len()..]
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no number after {text:?}"))
+            };
+            let replies = number_after("icmp echo replies ");
+            let echo_filter = "(icmp.type == 0 && ip.src == 10.0.0.2) || (icmpv6.type == 129 && ipv6.src == fd00::2)";
+            assert_eq!(
+                count(echo_filter),
+                replies,
+                "echo replies: tshark vs the demo"
+            );
+            let captured = number_after("frames received and ");
+            assert_eq!(
+                count("eth.src == 02:00:00:00:00:02"),
+                captured,
+                "frames B sent: tshark vs the demo"
+            );
             let na = tshark("icmpv6.type == 136 && ipv6.src == fd00::2").unwrap();
             assert!(
                 !na.stdout.is_empty(),
