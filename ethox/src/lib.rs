@@ -20,8 +20,11 @@
 //!   buffers to the stack a batch at a time; [`nic::memory`] is an
 //!   in-memory link for tests and demos, [`nic::fault`] injects seeded
 //!   faults, [`nic::capture`] records pcap files.
-//! * [`layer`]: the protocol endpoints of the callback tree, starting with
-//!   [`layer::eth`]; each wraps the next layer's handler.
+//! * [`layer`]: the protocol endpoints of the callback tree:
+//!   [`layer::eth`], [`layer::ip`] (IPv4 with ARP, IPv6 with neighbor
+//!   discovery and SLAAC, routes, fragmentation and reassembly, multicast
+//!   groups, ICMP errors), [`layer::icmp`] (echo), [`layer::udp`]; each
+//!   wraps the next layer's handler.
 //! * [`time`], [`managed`]: time without a clock, storage without an
 //!   allocator.
 //!
@@ -49,8 +52,86 @@
 //! );
 //! ```
 //!
-//! Sending a frame between two hosts on the in-memory link is shown in
-//! [`layer::eth`].
+//! # A ping between two hosts
+//!
+//! A host is a NIC and one endpoint per layer. The receive tree is built
+//! from the NIC up (`eth.recv(ip.recv(icmp.recv(app)))`), the send tree
+//! the same way; each call borrows the endpoints only while the NIC lends
+//! packets. Time comes from the NIC (here set by hand, so the example runs
+//! the same way every time).
+//!
+//! ```
+//! use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+//! use ethox::layer::route::Routes;
+//! use ethox::layer::{eth, icmp, ip};
+//! use ethox::nic::Device;
+//! use ethox::nic::memory::{MemoryLink, MemoryNic};
+//! use ethox::time::Instant;
+//! use ethox::wire::icmpv4::{Icmpv4Packet, Icmpv4Repr};
+//! use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr};
+//!
+//! type Nic = MemoryNic<Vec<u8>, 4>;
+//! struct Host { nic: Nic, eth: eth::Endpoint, ip: ip::Endpoint<'static>, icmp: icmp::Endpoint }
+//!
+//! fn cache<A: Copy + Eq>() -> NeighborCache<'static, A> {
+//!     NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default())
+//! }
+//!
+//! fn host(n: u8) -> Host {
+//!     let mut ip = ip::Endpoint::new(vec![None; 2], Routes::new(vec![None; 2]), cache(), cache());
+//!     ip.add_addr(IpCidr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), 24).unwrap());
+//!     let mut nic = Nic::new(vec![0; 4 * 1514], 1514).unwrap();
+//!     nic.set_time(Instant::from_secs(1));
+//!     Host { nic, eth: eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, n])), ip, icmp: icmp::Endpoint::new() }
+//! }
+//!
+//! /// Sends one echo request to 10.0.0.2 and counts replies.
+//! #[derive(Default)]
+//! struct Ping { sent: bool, replies: usize }
+//!
+//! impl<D: Device> ip::Send<D> for Ping {
+//!     fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
+//!         if self.sent { return; }
+//!         let request = Icmpv4Repr::EchoRequest { ident: 1, seq_no: 1, data: b"ethox" };
+//!         let init = ip::Init {
+//!             src: None,
+//!             dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+//!             protocol: IpProtocol::Icmp,
+//!             payload_len: request.buffer_len(),
+//!         };
+//!         // The first attempt only resolves the address (an ARP request
+//!         // goes out in this buffer); the packet is built on a later one.
+//!         if let Ok(mut out) = raw.prepare(init) {
+//!             request.emit(&mut Icmpv4Packet::new_unchecked(out.payload_mut()), ChecksumMode::Software).unwrap();
+//!             self.sent = out.send().is_ok();
+//!         }
+//!     }
+//! }
+//!
+//! impl<D: Device> ip::Recv<D> for Ping {
+//!     fn receive(&mut self, packet: ip::In<'_, '_, D>) {
+//!         let reply = Icmpv4Packet::new_checked(packet.payload())
+//!             .and_then(|p| Icmpv4Repr::parse(&p, ChecksumMode::Software));
+//!         if let Ok(Icmpv4Repr::EchoReply { data: b"ethox", .. }) = reply {
+//!             self.replies += 1;
+//!         }
+//!     }
+//! }
+//!
+//! let (mut a, mut b) = (host(1), host(2));
+//! let mut ping = Ping::default();
+//! for _ in 0..3 {
+//!     a.nic.tx(4, a.eth.send(a.ip.send(&mut ping))).unwrap();
+//!     MemoryLink::transfer(&mut a.nic, &mut b.nic);
+//!     // B answers ARP in its IP layer and the echo in its ICMP layer, in place.
+//!     b.nic.rx(4, b.eth.recv(b.ip.recv(b.icmp.recv(&mut Ping::default())))).unwrap();
+//!     MemoryLink::transfer(&mut b.nic, &mut a.nic);
+//!     a.nic.rx(4, a.eth.recv(a.ip.recv(a.icmp.recv(&mut ping)))).unwrap();
+//! }
+//! assert_eq!(ping.replies, 1);
+//! ```
+//!
+//! UDP works the same way one layer up ([`layer::udp`]); TCP is next.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
