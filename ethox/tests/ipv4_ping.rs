@@ -357,3 +357,115 @@ fn broadcasts_are_never_answered_with_errors() {
     assert_eq!(b.ip.stats().icmp_errors_suppressed, 1);
     assert_eq!(b.nic.tx_pending(), 0);
 }
+
+#[test]
+fn gratuitous_arp_is_announced_and_updates_known_neighbors() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let mut idle = Pinger::new(A, 0);
+    let mut ping = Pinger::new(B, 1);
+    let now = Instant::from_secs(1);
+    a.set_time(now);
+    b.set_time(now);
+    // A and B know each other after one exchange.
+    a.send(&mut ping);
+    carry(&mut a, &mut b);
+    b.receive(&mut idle);
+    carry(&mut a, &mut b);
+    a.receive(&mut ping);
+    // B announces itself with a new MAC (a failover).
+    b.eth.set_addr(EthernetAddress([2, 0, 0, 0, 0, 0x22]));
+    assert!(b.ip.announce(B));
+    assert!(!b.ip.announce(Ipv4Addr::new(10, 0, 0, 77)));
+    assert_eq!(b.send(&mut idle), 1);
+    let frame = b.nic.drain_one(|f| f.to_vec()).unwrap();
+    assert_eq!(
+        ethox::wire::pretty::PrettyFrame::new(&frame)
+            .with_link_header(true)
+            .to_string(),
+        "02:00:00:00:00:22 > ff:ff:ff:ff:ff:ff, ARP announcement 10.0.0.2"
+    );
+    a.nic.inject(&frame);
+    a.receive(&mut ping);
+    assert_eq!(
+        a.ip.arp_cache().peek(B),
+        Some(EthernetAddress([2, 0, 0, 0, 0, 0x22]))
+    );
+}
+
+#[test]
+fn arp_entries_go_stale_are_revalidated_then_forgotten() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let mut idle = Pinger::new(A, 0);
+    let mut ping = Pinger::new(B, 100);
+    let t0 = Instant::from_secs(10);
+    a.set_time(t0);
+    b.set_time(t0);
+    a.send(&mut ping); // ARP request
+    carry(&mut a, &mut b);
+    b.receive(&mut idle);
+    carry(&mut a, &mut b);
+    a.receive(&mut ping);
+    assert_eq!(
+        a.send(&mut ping),
+        8,
+        "resolved: every lent buffer carries a ping"
+    );
+    a.nic.drain_one(|_| ());
+    while a.nic.drain_one(|_| ()).is_some() {}
+    // 60 s later the entry is stale: the ping still goes, and a
+    // revalidation request (broadcast) follows on the next buffer.
+    a.set_time(t0 + Duration::from_secs(60));
+    let sent = a.send(&mut ping);
+    let mut lines = Vec::new();
+    while let Some(line) = a
+        .nic
+        .drain_one(|f| ethox::wire::pretty::PrettyFrame::new(f).to_string())
+    {
+        lines.push(line);
+    }
+    assert_eq!(sent, 8);
+    assert!(
+        lines[0].starts_with("IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "ARP request who-has 10.0.0.2 tell 10.0.0.1");
+    // Nobody answers: after the grace period the mapping is forgotten and
+    // packets wait for a fresh resolution.
+    a.set_time(t0 + Duration::from_secs(64));
+    assert_eq!(a.send(&mut ping), 1);
+    assert_eq!(ping.last_error, Some(ip::Error::Unresolved));
+    assert_eq!(a.ip.arp_cache().peek(B), None);
+}
+
+#[test]
+fn the_most_specific_route_wins() {
+    let mut a = Host::new(1, A);
+    a.set_time(Instant::from_secs(1));
+    a.ip.routes_mut()
+        .add(Route::default_v4(Ipv4Addr::new(10, 0, 0, 254)))
+        .unwrap();
+    let net = IpCidr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 0)), 24).unwrap();
+    a.ip.routes_mut()
+        .add(Route::via(net, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 253))))
+        .unwrap();
+    let who_has = |a: &mut Host, dst| {
+        let mut ping = Pinger::new(dst, 1);
+        a.send(&mut ping);
+        a.nic
+            .drain_one(|f| ethox::wire::pretty::PrettyFrame::new(f).to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        who_has(&mut a, Ipv4Addr::new(192, 0, 2, 7)),
+        "ARP request who-has 10.0.0.253 tell 10.0.0.1"
+    );
+    assert_eq!(
+        who_has(&mut a, Ipv4Addr::new(198, 51, 100, 7)),
+        "ARP request who-has 10.0.0.254 tell 10.0.0.1"
+    );
+    // On-link destinations never take a route.
+    assert_eq!(
+        who_has(&mut a, Ipv4Addr::new(10, 0, 0, 9)),
+        "ARP request who-has 10.0.0.9 tell 10.0.0.1"
+    );
+}

@@ -107,6 +107,12 @@ impl Endpoint {
         self.promiscuous = on;
     }
 
+    /// When this layer next needs the clock: never, it keeps no timers.
+    /// (Present so that an event loop can ask every endpoint alike.)
+    pub fn next_deadline(&self) -> Option<crate::time::Instant> {
+        None
+    }
+
     /// The layer's counters.
     pub fn stats(&self) -> EthStats {
         self.stats

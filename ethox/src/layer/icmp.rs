@@ -64,6 +64,12 @@ impl Endpoint {
         self.config = config;
     }
 
+    /// When this layer next needs the clock: never, it keeps no timers.
+    /// (Present so that an event loop can ask every endpoint alike.)
+    pub fn next_deadline(&self) -> Option<crate::time::Instant> {
+        None
+    }
+
     /// The counters.
     pub fn stats(&self) -> IcmpStats {
         self.stats

@@ -318,6 +318,8 @@ struct IpState {
     /// A group left, whose leave (IGMP) or change to include nothing
     /// (MLDv2) is owed.
     owed_leave: Option<IpAddr>,
+    /// An address to announce with a gratuitous ARP request.
+    owed_announcement: Option<Ipv4Addr>,
 }
 
 impl IpState {
@@ -419,6 +421,7 @@ impl<'a> Endpoint<'a> {
                 owed_error: None,
                 link_mtu: None,
                 owed_leave: None,
+                owed_announcement: None,
             },
         }
     }
@@ -499,6 +502,18 @@ impl<'a> Endpoint<'a> {
     /// The reassembler, if one is configured.
     pub fn reassembler(&self) -> Option<&Reassembler<'a>> {
         self.reassembler.as_ref()
+    }
+
+    /// Announces `addr`, one of this host's IPv4 addresses, with a
+    /// gratuitous ARP request (RFC 5227 2.3) on the next buffer the device
+    /// lends, so that neighbors update their caches (after an address or
+    /// MAC change, a failover). `false` if the address is not ours.
+    pub fn announce(&mut self, addr: Ipv4Addr) -> bool {
+        if !self.has_v4(addr) {
+            return false;
+        }
+        self.state.owed_announcement = Some(addr);
+        true
     }
 
     /// Storage for joined multicast groups (without it, joins fail with
@@ -1533,6 +1548,11 @@ impl<'a> Endpoint<'a> {
             }
             self.state.stats.icmp_errors_rate_limited += 1;
             net_drop!("ip: dropped: icmp_errors_rate_limited");
+        }
+        if let Some(addr) = self.state.owed_announcement.take() {
+            // Sender and target are both the announced address.
+            send_arp_request(&mut self.state.stats, raw, addr, addr);
+            return None;
         }
         let raw = self.send_group_message(raw)?;
         let Some(target) = self.state.revalidate.take() else {
