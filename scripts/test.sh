@@ -30,6 +30,10 @@ trap 'rm -f "$log"' EXIT
 step "tests without std"
 cargo test -p ethox --no-default-features --lib 2>&1 | tee -a "$log"
 
+step "zero allocations, without the alloc feature and with it"
+cargo test -p ethox --no-default-features --test zero_alloc 2>&1 | tee -a "$log"
+cargo test -p ethox --no-default-features --features alloc --test zero_alloc 2>&1 | tee -a "$log"
+
 step "tests"
 cargo test --workspace 2>&1 | tee -a "$log"
 

@@ -7,15 +7,14 @@
 //! allocations.
 //!
 //! All storage (NIC buffers, address tables, neighbor caches, routes,
-//! reassembly buffers) is
-//! `Vec`-backed and allocated before the measurement starts. The apps
+//! reassembly buffers) is allocated before the measurement starts. The apps
 //! below keep their counters in fixed arrays, so nothing in the measured
 //! section allocates on the test's behalf either.
 //!
-//! `cargo test` builds `ethox` with its default features (std, which
-//! implies alloc). The test needs only `alloc` from `ethox` (the
-//! `Vec`-backed storage); it also passes with
-//! `cargo test -p ethox --no-default-features --features alloc --test zero_alloc`.
+//! The stack's storage is handed in as borrowed slices (allocated once by
+//! the test, then leaked), so the test runs with `ethox`'s default
+//! features and also without any (`scripts/test.sh` runs it both ways):
+//! `cargo test -p ethox --no-default-features --test zero_alloc`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -33,6 +32,13 @@ use ethox::wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr};
 use ethox::wire::icmpv6::{self, Icmpv6Packet, Icmpv6Repr};
 use ethox::wire::pcap::PcapReader;
 use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
+
+/// Storage for the stack, allocated once at set-up and borrowed for the
+/// rest of the test: borrowed slices need no `alloc` feature in `ethox`,
+/// so this test also runs with `--no-default-features`.
+fn leak<T>(storage: Vec<T>) -> &'static mut [T] {
+    storage.leak()
+}
 
 /// Counts allocations made by the thread that armed it, while armed.
 struct Counting;
@@ -118,10 +124,10 @@ struct Host {
 impl Host {
     fn new(mac: EthernetAddress, v4: Ipv4Addr, v6: Ipv6Addr) -> Host {
         let mut ip = ip::Endpoint::new(
-            vec![None; 4],
-            Routes::new(vec![None; 4]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+            leak(vec![None; 4]),
+            Routes::new(leak(vec![None; 4])),
+            NeighborCache::new(leak(vec![Neighbor::EMPTY; 4]), NeighborConfig::default()),
+            NeighborCache::new(leak(vec![Neighbor::EMPTY; 4]), NeighborConfig::default()),
         );
         assert!(ip.add_addr(IpCidr::new(IpAddr::V4(v4), 24).unwrap()));
         assert!(ip.add_addr(IpCidr::new(IpAddr::V6(v6), 64).unwrap()));
@@ -505,8 +511,8 @@ fn steady_state_traffic_allocates_nothing() {
     let mut a = Host::new(MAC_A, A4, A6);
     let mut b = Host::new(MAC_B, B4, B6);
     b.ip.set_reassembler(Reassembler::new(
-        vec![0u8; 4 * 4096],
-        vec![ReassemblySlot::EMPTY; 4],
+        leak(vec![0u8; 4 * 4096]),
+        leak(vec![ReassemblySlot::EMPTY; 4]),
         4096,
         ReassemblyConfig::default(),
     ));
