@@ -279,6 +279,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     }
 
     /// The payload after the header.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         self.packet
             .payload
@@ -288,6 +289,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     }
 
     /// The payload after the header, writable.
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.packet
             .payload
@@ -299,6 +301,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     /// Turns the frame into an answer to its sender, in place: the
     /// destination becomes the old source, the source this host, and the
     /// payload is resized to `payload_len` bytes, keeping its first bytes.
+    #[inline]
     pub fn reply(
         self,
         ethertype: EtherType,
@@ -350,6 +353,7 @@ impl<'a, 'd, D: Device> Raw<'a, 'd, D> {
 
     /// Sizes the buffer for `init.payload_len` bytes of payload and writes
     /// the header. The payload bytes that were already in the buffer stay.
+    #[inline]
     pub fn prepare(self, init: Init) -> Result<Out<'a, 'd, D>, nic::Error> {
         let len = HEADER_LEN
             .checked_add(init.payload_len)
@@ -387,6 +391,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// The payload after the header.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         self.packet
             .payload
@@ -396,6 +401,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// The payload after the header, writable.
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.packet
             .payload
@@ -413,6 +419,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// Queues the frame for transmission.
+    #[inline]
     pub fn send(self) -> Result<(), nic::Error> {
         match self.packet.handle.queue() {
             Ok(()) => {

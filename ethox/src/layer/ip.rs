@@ -219,6 +219,7 @@ pub enum IpRepr {
 
 impl IpRepr {
     /// The source address.
+    #[inline]
     pub fn src(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.src),
@@ -227,6 +228,7 @@ impl IpRepr {
     }
 
     /// The destination address.
+    #[inline]
     pub fn dst(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.dst),
@@ -235,6 +237,7 @@ impl IpRepr {
     }
 
     /// The upper-layer protocol.
+    #[inline]
     pub fn protocol(&self) -> IpProtocol {
         match self {
             IpRepr::V4(r) => r.protocol,
@@ -243,6 +246,7 @@ impl IpRepr {
     }
 
     /// The payload length in bytes.
+    #[inline]
     pub fn payload_len(&self) -> usize {
         match self {
             IpRepr::V4(r) => r.payload_len,
@@ -1799,6 +1803,7 @@ pub struct In<'p, 'd, D: Device> {
 
 impl<'p, 'd, D: Device> In<'p, 'd, D> {
     /// The parsed header (for IPv6: after the extension headers).
+    #[inline]
     pub fn repr(&self) -> IpRepr {
         self.repr
     }
@@ -1810,6 +1815,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
 
     /// The upper-layer bytes (of the whole datagram, if it was
     /// reassembled from fragments).
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         if let Some(id) = self.reassembled {
             return self.endpoint.datagram(id);
@@ -1820,6 +1826,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
 
     /// The upper-layer bytes, writable. Empty for a reassembled datagram,
     /// whose bytes live in the reassembler and are read-only.
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         if self.reassembled.is_some() {
             return &mut [];
@@ -2040,6 +2047,7 @@ enum Header {
 }
 
 impl Header {
+    #[inline]
     fn len(&self) -> usize {
         match self {
             Header::V4(..) => ipv4::HEADER_LEN,
@@ -2047,6 +2055,7 @@ impl Header {
         }
     }
 
+    #[inline]
     fn ethertype(&self) -> EtherType {
         match self {
             Header::V4(..) => EtherType::Ipv4,
@@ -2054,6 +2063,7 @@ impl Header {
         }
     }
 
+    #[inline]
     fn repr(&self) -> IpRepr {
         match *self {
             Header::V4(r, _) => IpRepr::V4(r),
@@ -2062,6 +2072,7 @@ impl Header {
     }
 
     /// Writes the header at the front of the Ethernet payload.
+    #[inline]
     fn write<D: Device>(&self, out: &mut eth::Out<'_, '_, D>) {
         let bytes = out.payload_mut();
         match *self {
@@ -2082,6 +2093,7 @@ impl Header {
 
 /// The header of a packet from `src` to `dst` carrying `payload_len`
 /// bytes of `protocol`.
+#[inline]
 fn header_for(
     dst: IpAddr,
     src: IpAddr,
@@ -2161,6 +2173,7 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
     /// [`Error::Unresolved`]: the next hop's address is being resolved;
     /// this buffer may have carried the ARP request or neighbor
     /// solicitation. Try again later.
+    #[inline]
     pub fn prepare(self, init: Init) -> Result<Out<'p, 'd, D>, Error> {
         let capabilities = self.frame.info().capabilities;
         let (frame, mac, src, endpoint) = resolve(self.frame, self.endpoint, &init)?;
@@ -2350,6 +2363,7 @@ impl FragmentCursor {
 /// hardware address and the source address, or the reason it cannot go
 /// (the buffer may have carried an ARP request or solicitation).
 #[allow(clippy::type_complexity)]
+#[inline]
 fn resolve<'p, 'd, D: Device>(
     frame: eth::Raw<'p, 'd, D>,
     endpoint: &'p mut dyn IpContext,
@@ -2411,6 +2425,7 @@ pub struct Out<'p, 'd, D: Device> {
 
 impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     /// The header as written.
+    #[inline]
     pub fn repr(&self) -> IpRepr {
         self.repr
     }
@@ -2421,11 +2436,13 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     }
 
     /// The upper-layer bytes.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         self.frame.payload().get(self.header_len..).unwrap_or(&[])
     }
 
     /// The upper-layer bytes, writable.
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.frame
             .payload_mut()
@@ -2434,6 +2451,7 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     }
 
     /// Queues the packet.
+    #[inline]
     pub fn send(self) -> Result<(), Error> {
         self.frame.send()?;
         self.endpoint.state().stats.tx_packets += 1;

@@ -574,11 +574,13 @@ impl<'u, 'p, 'd, D: Device> In<'u, 'p, 'd, D> {
     }
 
     /// The payload, as long as the length field says.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         payload_of(self.packet.payload(), self.repr.payload_len)
     }
 
     /// The payload, writable (to build the answer in place).
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         payload_of_mut(self.packet.payload_mut(), self.repr.payload_len)
     }
@@ -591,6 +593,7 @@ impl<'u, 'p, 'd, D: Device> In<'u, 'p, 'd, D> {
     ///
     /// Errors: [`UdpError::BadPort`] when the source port is 0 (the sender
     /// wants no answer), [`UdpError::TooLarge`], or the IP layer's error.
+    #[inline]
     pub fn reply(self, payload_len: usize) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
         let In {
             packet,
@@ -665,6 +668,7 @@ impl<'u, 'p, 'd, D: Device> Raw<'u, 'p, 'd, D> {
     /// [`UdpError::TooLarge`], or the IP layer's error; with
     /// [`ip::Error::Unresolved`] the buffer may have carried an ARP
     /// request, and the datagram should be tried again later.
+    #[inline]
     pub fn prepare(self, init: Init) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
         let Raw { ip, stats } = self;
         let (dst, dst_port) = init.dst;
@@ -732,11 +736,13 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
     }
 
     /// The payload.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         payload_of(self.ip.payload(), self.repr.payload_len)
     }
 
     /// The payload, writable: the frame's own bytes.
+    #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         payload_of_mut(self.ip.payload_mut(), self.repr.payload_len)
     }
@@ -744,6 +750,7 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
     /// Computes the checksum over the payload as it is now (unless the
     /// device does; a result of 0 is sent as 0xffff, RFC 768) and queues
     /// the datagram.
+    #[inline]
     pub fn send(self) -> Result<(), UdpError> {
         let Out {
             mut ip,

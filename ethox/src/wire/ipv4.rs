@@ -677,11 +677,10 @@ impl Ipv4Repr {
         packet: &mut Ipv4Packet<T>,
         checksum: ChecksumMode,
     ) {
-        packet.buffer.as_mut()[field::VER_IHL] = (VERSION << 4) | (field::HEADER_LEN / 4) as u8;
-        packet.buffer.as_mut()[field::DSCP_ECN] = ((self.dscp & 0x3f) << 2) | u8::from(self.ecn);
+        let ver_ihl = (VERSION << 4) | (field::HEADER_LEN / 4) as u8;
+        let tos = ((self.dscp & 0x3f) << 2) | u8::from(self.ecn);
         let total_len = self.payload_len.saturating_add(field::HEADER_LEN);
-        packet.set_total_len(u16::try_from(total_len).unwrap_or(u16::MAX));
-        packet.set_ident(self.ident);
+        let total_len = u16::try_from(total_len).unwrap_or(u16::MAX);
         let mut flags_frag = (self.frag_offset >> 3) & field::FRAG_OFFSET_MASK;
         if self.dont_frag {
             flags_frag |= field::FLAG_DF;
@@ -689,15 +688,38 @@ impl Ipv4Repr {
         if self.more_frags {
             flags_frag |= field::FLAG_MF;
         }
+        let protocol = u8::from(self.protocol);
+        packet.buffer.as_mut()[field::VER_IHL] = ver_ihl;
+        packet.buffer.as_mut()[field::DSCP_ECN] = tos;
+        packet.set_total_len(total_len);
+        packet.set_ident(self.ident);
         packet.set_flags_frag(flags_frag);
         packet.set_ttl(self.ttl);
         packet.set_protocol(self.protocol);
         packet.set_src_addr(self.src);
         packet.set_dst_addr(self.dst);
-        packet.set_checksum(0);
-        if checksum.in_software() {
-            packet.fill_checksum();
-        }
+        // The header checksum from the field values, in registers: summing
+        // the bytes just written would wait on the stores (a store-to-load
+        // forwarding stall on every packet).
+        let value = if checksum.in_software() {
+            let s = self.src.octets();
+            let d = self.dst.octets();
+            let words = [
+                u16::from_be_bytes([ver_ihl, tos]),
+                total_len,
+                self.ident,
+                flags_frag,
+                u16::from_be_bytes([self.ttl, protocol]),
+                u16::from_be_bytes([s[0], s[1]]),
+                u16::from_be_bytes([s[2], s[3]]),
+                u16::from_be_bytes([d[0], d[1]]),
+                u16::from_be_bytes([d[2], d[3]]),
+            ];
+            checksum::finish(checksum::combine(&words))
+        } else {
+            0
+        };
+        packet.set_checksum(value);
     }
 }
 
