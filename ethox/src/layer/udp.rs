@@ -152,6 +152,7 @@ use crate::managed::Slice;
 use crate::nic::{Device, Info};
 use crate::wire::ChecksumMode;
 use crate::wire::Error as WireError;
+use crate::wire::checksum;
 use crate::wire::ip::{IpAddr, IpProtocol};
 use crate::wire::udp::{HEADER_LEN, UdpPacket, UdpRepr};
 
@@ -754,7 +755,7 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
     pub fn send(self) -> Result<(), UdpError> {
         let Out {
             mut ip,
-            repr: _,
+            repr,
             stats,
         } = self;
         let (src, dst) = (ip.repr().src(), ip.repr().dst());
@@ -762,7 +763,24 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
             // The header was emitted into this buffer, so the check
             // passes; it keeps the checksum's writes provably in bounds.
             match UdpPacket::new_checked(ip.payload_mut()) {
-                Ok(mut packet) => packet.fill_checksum(src, dst),
+                Ok(mut packet) => {
+                    // The header's words come from the repr, in registers;
+                    // only the payload is read back (reading the header
+                    // just written would stall on store forwarding).
+                    let len = packet.len();
+                    let header = checksum::combine(&[
+                        checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
+                        repr.src_port,
+                        repr.dst_port,
+                        len,
+                        checksum::sum(packet.payload_mut()),
+                    ]);
+                    let value = match checksum::finish(header) {
+                        0 => 0xffff,
+                        value => value,
+                    };
+                    packet.set_checksum(value);
+                }
                 Err(_) => {
                     stats.tx_errors += 1;
                     return Err(UdpError::Ip(ip::Error::TooLarge));
