@@ -279,7 +279,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     }
 
     /// The payload after the header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         self.packet
             .payload
@@ -289,7 +289,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     }
 
     /// The payload after the header, writable.
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.packet
             .payload
@@ -301,7 +301,7 @@ impl<'a, 'd, D: Device> In<'a, 'd, D> {
     /// Turns the frame into an answer to its sender, in place: the
     /// destination becomes the old source, the source this host, and the
     /// payload is resized to `payload_len` bytes, keeping its first bytes.
-    #[inline]
+    #[inline(always)]
     pub fn reply(
         self,
         ethertype: EtherType,
@@ -353,7 +353,7 @@ impl<'a, 'd, D: Device> Raw<'a, 'd, D> {
 
     /// Sizes the buffer for `init.payload_len` bytes of payload and writes
     /// the header. The payload bytes that were already in the buffer stay.
-    #[inline]
+    #[inline(always)]
     pub fn prepare(self, init: Init) -> Result<Out<'a, 'd, D>, nic::Error> {
         let len = HEADER_LEN
             .checked_add(init.payload_len)
@@ -391,7 +391,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// The payload after the header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         self.packet
             .payload
@@ -401,7 +401,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// The payload after the header, writable.
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.packet
             .payload
@@ -419,7 +419,7 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
     }
 
     /// Queues the frame for transmission.
-    #[inline]
+    #[inline(always)]
     pub fn send(self) -> Result<(), nic::Error> {
         match self.packet.handle.queue() {
             Ok(()) => {

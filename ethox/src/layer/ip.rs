@@ -219,7 +219,7 @@ pub enum IpRepr {
 
 impl IpRepr {
     /// The source address.
-    #[inline]
+    #[inline(always)]
     pub fn src(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.src),
@@ -228,7 +228,7 @@ impl IpRepr {
     }
 
     /// The destination address.
-    #[inline]
+    #[inline(always)]
     pub fn dst(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.dst),
@@ -237,7 +237,7 @@ impl IpRepr {
     }
 
     /// The upper-layer protocol.
-    #[inline]
+    #[inline(always)]
     pub fn protocol(&self) -> IpProtocol {
         match self {
             IpRepr::V4(r) => r.protocol,
@@ -246,7 +246,7 @@ impl IpRepr {
     }
 
     /// The payload length in bytes.
-    #[inline]
+    #[inline(always)]
     pub fn payload_len(&self) -> usize {
         match self {
             IpRepr::V4(r) => r.payload_len,
@@ -1803,7 +1803,7 @@ pub struct In<'p, 'd, D: Device> {
 
 impl<'p, 'd, D: Device> In<'p, 'd, D> {
     /// The parsed header (for IPv6: after the extension headers).
-    #[inline]
+    #[inline(always)]
     pub fn repr(&self) -> IpRepr {
         self.repr
     }
@@ -1815,7 +1815,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
 
     /// The upper-layer bytes (of the whole datagram, if it was
     /// reassembled from fragments).
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         if let Some(id) = self.reassembled {
             return self.endpoint.datagram(id);
@@ -1826,7 +1826,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
 
     /// The upper-layer bytes, writable. Empty for a reassembled datagram,
     /// whose bytes live in the reassembler and are read-only.
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         if self.reassembled.is_some() {
             return &mut [];
@@ -2047,7 +2047,7 @@ enum Header {
 }
 
 impl Header {
-    #[inline]
+    #[inline(always)]
     fn len(&self) -> usize {
         match self {
             Header::V4(..) => ipv4::HEADER_LEN,
@@ -2055,7 +2055,7 @@ impl Header {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn ethertype(&self) -> EtherType {
         match self {
             Header::V4(..) => EtherType::Ipv4,
@@ -2063,7 +2063,7 @@ impl Header {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn repr(&self) -> IpRepr {
         match *self {
             Header::V4(r, _) => IpRepr::V4(r),
@@ -2072,7 +2072,7 @@ impl Header {
     }
 
     /// Writes the header at the front of the Ethernet payload.
-    #[inline]
+    #[inline(always)]
     fn write<D: Device>(&self, out: &mut eth::Out<'_, '_, D>) {
         let bytes = out.payload_mut();
         match *self {
@@ -2093,7 +2093,7 @@ impl Header {
 
 /// The header of a packet from `src` to `dst` carrying `payload_len`
 /// bytes of `protocol`.
-#[inline]
+#[inline(always)]
 fn header_for(
     dst: IpAddr,
     src: IpAddr,
@@ -2173,7 +2173,7 @@ impl<'p, 'd, D: Device> Raw<'p, 'd, D> {
     /// [`Error::Unresolved`]: the next hop's address is being resolved;
     /// this buffer may have carried the ARP request or neighbor
     /// solicitation. Try again later.
-    #[inline]
+    #[inline(always)]
     pub fn prepare(self, init: Init) -> Result<Out<'p, 'd, D>, Error> {
         let capabilities = self.frame.info().capabilities;
         let (frame, mac, src, endpoint) = resolve(self.frame, self.endpoint, &init)?;
@@ -2363,7 +2363,7 @@ impl FragmentCursor {
 /// hardware address and the source address, or the reason it cannot go
 /// (the buffer may have carried an ARP request or solicitation).
 #[allow(clippy::type_complexity)]
-#[inline]
+#[inline(always)]
 fn resolve<'p, 'd, D: Device>(
     frame: eth::Raw<'p, 'd, D>,
     endpoint: &'p mut dyn IpContext,
@@ -2425,7 +2425,7 @@ pub struct Out<'p, 'd, D: Device> {
 
 impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     /// The header as written.
-    #[inline]
+    #[inline(always)]
     pub fn repr(&self) -> IpRepr {
         self.repr
     }
@@ -2436,13 +2436,13 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     }
 
     /// The upper-layer bytes.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         self.frame.payload().get(self.header_len..).unwrap_or(&[])
     }
 
     /// The upper-layer bytes, writable.
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         self.frame
             .payload_mut()
@@ -2451,7 +2451,7 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
     }
 
     /// Queues the packet.
-    #[inline]
+    #[inline(always)]
     pub fn send(self) -> Result<(), Error> {
         self.frame.send()?;
         self.endpoint.state().stats.tx_packets += 1;

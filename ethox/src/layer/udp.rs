@@ -575,13 +575,13 @@ impl<'u, 'p, 'd, D: Device> In<'u, 'p, 'd, D> {
     }
 
     /// The payload, as long as the length field says.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         payload_of(self.packet.payload(), self.repr.payload_len)
     }
 
     /// The payload, writable (to build the answer in place).
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         payload_of_mut(self.packet.payload_mut(), self.repr.payload_len)
     }
@@ -594,7 +594,7 @@ impl<'u, 'p, 'd, D: Device> In<'u, 'p, 'd, D> {
     ///
     /// Errors: [`UdpError::BadPort`] when the source port is 0 (the sender
     /// wants no answer), [`UdpError::TooLarge`], or the IP layer's error.
-    #[inline]
+    #[inline(always)]
     pub fn reply(self, payload_len: usize) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
         let In {
             packet,
@@ -669,7 +669,7 @@ impl<'u, 'p, 'd, D: Device> Raw<'u, 'p, 'd, D> {
     /// [`UdpError::TooLarge`], or the IP layer's error; with
     /// [`ip::Error::Unresolved`] the buffer may have carried an ARP
     /// request, and the datagram should be tried again later.
-    #[inline]
+    #[inline(always)]
     pub fn prepare(self, init: Init) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
         let Raw { ip, stats } = self;
         let (dst, dst_port) = init.dst;
@@ -737,13 +737,13 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
     }
 
     /// The payload.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         payload_of(self.ip.payload(), self.repr.payload_len)
     }
 
     /// The payload, writable: the frame's own bytes.
-    #[inline]
+    #[inline(always)]
     pub fn payload_mut(&mut self) -> &mut [u8] {
         payload_of_mut(self.ip.payload_mut(), self.repr.payload_len)
     }
@@ -751,7 +751,7 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
     /// Computes the checksum over the payload as it is now (unless the
     /// device does; a result of 0 is sent as 0xffff, RFC 768) and queues
     /// the datagram.
-    #[inline]
+    #[inline(always)]
     pub fn send(self) -> Result<(), UdpError> {
         let Out {
             mut ip,

@@ -185,6 +185,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     /// Wraps a buffer after [`check_len`](Self::check_len).
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<EthernetFrame<T>> {
         let frame = Self::new_unchecked(buffer);
         frame.check_len()?;
@@ -193,6 +194,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
 
     /// Checks that the header, including a VLAN tag if the EtherType
     /// announces one, is present.
+    #[inline]
     pub fn check_len(&self) -> Result<()> {
         let len = self.buffer.as_ref().len();
         if len < field::HEADER_LEN {
@@ -244,6 +246,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     /// The length of the header: 14, or 18 with a tag.
+    #[inline]
     pub fn header_len(&self) -> usize {
         if self.ethertype().is_vlan_tag() {
             field::TAGGED_HEADER_LEN
@@ -256,6 +259,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
 impl<'a, T: AsRef<[u8]> + ?Sized> EthernetFrame<&'a T> {
     /// The payload after the header (and tag), borrowed for the buffer's
     /// lifetime.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let header_len = self.header_len();
         &self.buffer.as_ref()[header_len..]
@@ -321,6 +325,7 @@ impl EthernetRepr {
     /// Parses a checked frame.
     ///
     /// A frame with a second tag after the first is [`Error::Unsupported`].
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr> {
         frame.check_len()?;
         let ethertype = frame.payload_ethertype();
@@ -346,6 +351,7 @@ impl EthernetRepr {
 
     /// Writes the header into the first [`buffer_len`](Self::buffer_len)
     /// bytes of the frame.
+    #[inline]
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, frame: &mut EthernetFrame<T>) {
         frame.set_dst_addr(self.dst);
         frame.set_src_addr(self.src);

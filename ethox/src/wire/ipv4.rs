@@ -272,6 +272,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// Wraps a buffer after [`check_len`](Self::check_len).
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Ipv4Packet<T>> {
         let packet = Self::new_unchecked(buffer);
         packet.check_len()?;
@@ -289,6 +290,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     ///
     /// The version is not checked here but in [`Ipv4Repr::parse`], so that
     /// a caller can look at a packet of the wrong version.
+    #[inline]
     pub fn check_len(&self) -> Result<()> {
         let len = self.buffer.as_ref().len();
         if len < field::HEADER_LEN {
@@ -320,6 +322,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// The header length in bytes: the IHL field times four.
+    #[inline]
     pub fn header_len(&self) -> usize {
         (self.buffer.as_ref()[field::VER_IHL] & 0x0f) as usize * 4
     }
@@ -335,6 +338,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// The Total Length field: header and payload, in bytes.
+    #[inline]
     pub fn total_len(&self) -> u16 {
         NetworkEndian::read_u16(&self.buffer.as_ref()[field::TOTAL_LEN])
     }
@@ -412,6 +416,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// Whether the header checksum is correct (RFC 791 section 3.1: the
     /// one's complement sum over the header, options included).
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         checksum::verifies(checksum::sum(self.header()))
     }
@@ -421,6 +426,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Ipv4Packet<&'a T> {
     /// The payload: from the end of the header to Total Length, borrowed
     /// for the buffer's lifetime. Bytes after Total Length (link-layer
     /// padding) are not part of it.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let range = self.header_len()..self.total_len() as usize;
         self.buffer.as_ref().get(range).unwrap_or(&[])
@@ -618,6 +624,7 @@ impl Ipv4Repr {
     ///
     /// Source addresses are not judged here (RFC 1122 section 3.2.1.3
     /// leaves that to the IP layer, which knows its subnets).
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(
         packet: &Ipv4Packet<T>,
         checksum: ChecksumMode,
@@ -672,6 +679,7 @@ impl Ipv4Repr {
     /// covers only the header, so the payload may be written before or
     /// after); with [`ChecksumMode::Offloaded`] the field is zero for the
     /// device to fill.
+    #[inline]
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(
         &self,
         packet: &mut Ipv4Packet<T>,

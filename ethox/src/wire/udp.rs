@@ -82,6 +82,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     }
 
     /// Wraps a buffer after [`check_len`](Self::check_len).
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<UdpPacket<T>> {
         let packet = Self::new_unchecked(buffer);
         packet.check_len()?;
@@ -94,6 +95,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     ///
     /// A length field of 0 (an IPv6 jumbogram, RFC 2675) is refused as
     /// [`Error::BadLength`].
+    #[inline]
     pub fn check_len(&self) -> Result<()> {
         let buffer_len = self.buffer.as_ref().len();
         if buffer_len < field::HEADER_LEN {
@@ -169,6 +171,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     /// over IPv4 (RFC 768) and fails over IPv6, where the checksum is
     /// mandatory (RFC 8200 section 8.1; the zero-checksum tunnels of RFC
     /// 6935 are not supported).
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
         if self.checksum() == 0 {
             return !is_ipv6(src, dst);
@@ -186,6 +189,7 @@ fn is_ipv6(src: IpAddr, dst: IpAddr) -> bool {
 impl<'a, T: AsRef<[u8]> + ?Sized> UdpPacket<&'a T> {
     /// The payload, borrowed for the buffer's lifetime: from the end of
     /// the header to the length field, without any trailing padding.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let range = self.payload_range();
         self.buffer.as_ref().get(range).unwrap_or_default()
@@ -260,6 +264,7 @@ impl UdpRepr {
     /// (RFC 8200 section 8.1) rather than something a device checks. A
     /// destination port of 0 is [`Error::Malformed`]; a source port of 0 is
     /// allowed (RFC 768: "if not used, a value of zero is inserted").
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
         packet: &UdpPacket<&T>,
         src: IpAddr,
@@ -300,6 +305,7 @@ impl UdpRepr {
     /// Errors, with nothing written: [`Error::BufferTooSmall`] if the
     /// buffer cannot hold the header and the payload;
     /// [`Error::BadLength`] if they do not fit the 16-bit length field.
+    #[inline]
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(
         &self,
         packet: &mut UdpPacket<T>,
