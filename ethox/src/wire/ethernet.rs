@@ -353,11 +353,28 @@ impl EthernetRepr {
     /// bytes of the frame.
     #[inline]
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, frame: &mut EthernetFrame<T>) {
-        frame.set_dst_addr(self.dst);
-        frame.set_src_addr(self.src);
         match self.vlan {
-            Some(tag) => frame.set_vlan(tag, self.ethertype),
-            None => frame.set_ethertype(self.ethertype),
+            Some(tag) => {
+                frame.set_dst_addr(self.dst);
+                frame.set_src_addr(self.src);
+                frame.set_vlan(tag, self.ethertype)
+            }
+            None => {
+                // One store of the whole header (built in registers), not
+                // three narrow ones: the next layer's writes follow at once.
+                let (d, s) = (self.dst.0, self.src.0);
+                let [t0, t1] = u16::from(self.ethertype).to_be_bytes();
+                let header = [
+                    d[0], d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5], t0, t1,
+                ];
+                if let Some(dst) = frame
+                    .buffer
+                    .as_mut()
+                    .first_chunk_mut::<{ field::HEADER_LEN }>()
+                {
+                    *dst = header;
+                }
+            }
         }
     }
 }

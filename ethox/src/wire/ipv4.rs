@@ -697,21 +697,20 @@ impl Ipv4Repr {
             flags_frag |= field::FLAG_MF;
         }
         let protocol = u8::from(self.protocol);
-        packet.buffer.as_mut()[field::VER_IHL] = ver_ihl;
-        packet.buffer.as_mut()[field::DSCP_ECN] = tos;
-        packet.set_total_len(total_len);
-        packet.set_ident(self.ident);
-        packet.set_flags_frag(flags_frag);
-        packet.set_ttl(self.ttl);
-        packet.set_protocol(self.protocol);
-        packet.set_src_addr(self.src);
-        packet.set_dst_addr(self.dst);
-        // The header checksum from the field values, in registers: summing
-        // the bytes just written would wait on the stores (a store-to-load
-        // forwarding stall on every packet).
-        let value = if checksum.in_software() {
-            let s = self.src.octets();
-            let d = self.dst.octets();
+        let s = self.src.octets();
+        let d = self.dst.octets();
+        let [len_hi, len_lo] = total_len.to_be_bytes();
+        let [id_hi, id_lo] = self.ident.to_be_bytes();
+        let [ff_hi, ff_lo] = flags_frag.to_be_bytes();
+        // The header is assembled in registers and stored at once: one
+        // wide store instead of a dozen narrow ones, and the checksum is
+        // summed from the same values (reading back bytes just written
+        // would wait on store forwarding).
+        let mut header = [
+            ver_ihl, tos, len_hi, len_lo, id_hi, id_lo, ff_hi, ff_lo, self.ttl, protocol, 0, 0,
+            s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3],
+        ];
+        if checksum.in_software() {
             let words = [
                 u16::from_be_bytes([ver_ihl, tos]),
                 total_len,
@@ -723,11 +722,17 @@ impl Ipv4Repr {
                 u16::from_be_bytes([d[0], d[1]]),
                 u16::from_be_bytes([d[2], d[3]]),
             ];
-            checksum::finish(checksum::combine(&words))
-        } else {
-            0
-        };
-        packet.set_checksum(value);
+            let value = checksum::finish(checksum::combine(&words)).to_be_bytes();
+            header[10] = value[0];
+            header[11] = value[1];
+        }
+        if let Some(dst) = packet
+            .buffer
+            .as_mut()
+            .first_chunk_mut::<{ field::HEADER_LEN }>()
+        {
+            *dst = header;
+        }
     }
 }
 

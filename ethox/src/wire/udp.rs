@@ -323,13 +323,39 @@ impl UdpRepr {
         if packet.buffer.as_ref().len() < usize::from(len) {
             return Err(Error::BufferTooSmall);
         }
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_len(len);
-        if checksum.in_software() {
-            packet.fill_checksum(src, dst);
+        // The header in one store; with a software checksum, its words
+        // are summed from registers and only the payload is read.
+        let value = if checksum.in_software() {
+            let sum = checksum::combine(&[
+                checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
+                self.src_port,
+                self.dst_port,
+                len,
+                checksum::sum(
+                    packet
+                        .buffer
+                        .as_ref()
+                        .get(field::HEADER_LEN..usize::from(len))
+                        .unwrap_or(&[]),
+                ),
+            ]);
+            match checksum::finish(sum) {
+                0 => 0xffff,
+                value => value,
+            }
         } else {
-            packet.set_checksum(0);
+            0
+        };
+        let [s0, s1] = self.src_port.to_be_bytes();
+        let [d0, d1] = self.dst_port.to_be_bytes();
+        let [l0, l1] = len.to_be_bytes();
+        let [c0, c1] = value.to_be_bytes();
+        if let Some(header) = packet
+            .buffer
+            .as_mut()
+            .first_chunk_mut::<{ field::HEADER_LEN }>()
+        {
+            *header = [s0, s1, d0, d1, l0, l1, c0, c1];
         }
         Ok(())
     }
