@@ -406,3 +406,56 @@ fn router_advertisement_gives_default_route_mtu_and_slaac_address() {
         Some(EthernetAddress([2, 0, 0, 0, 0, 2]))
     );
 }
+
+#[test]
+fn unrecognized_options_that_ask_for_it_get_a_parameter_problem() {
+    let mut b = Host::new(2, B);
+    b.nic.set_time(Instant::from_secs(1));
+    // Crafted with scapy (see the fixture): hop-by-hop with Router Alert,
+    // a routing header with no segments left, an atomic fragment header,
+    // then destination options holding option type 0xde, whose top bits
+    // (11) say: discard, and answer with a parameter problem unless the
+    // destination was multicast.
+    let path = format!(
+        "{}/tests/fixtures/ipv6-ext-scapy.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = std::fs::read(path).unwrap();
+    let frame = ethox::wire::pcap::PcapReader::new(&file)
+        .unwrap()
+        .nth(1)
+        .unwrap()
+        .unwrap()
+        .data
+        .to_vec();
+    b.nic.inject(&frame);
+    let mut quiet = Ping6 {
+        dst: A,
+        left: 0,
+        last_error: None,
+        replies: Vec::new(),
+    };
+    b.receive(&mut quiet);
+    assert_eq!(b.ip.stats().rx_ext_header_dropped, 1);
+    let answer = b
+        .nic
+        .drain_one(|f| f.to_vec())
+        .expect("a parameter problem");
+    let ip6 = ethox::wire::ipv6::Ipv6Packet::new_checked(&answer[14..]).unwrap();
+    let icmp = Icmpv6Packet::new_checked(ip6.payload()).unwrap();
+    match Icmpv6Repr::parse(&icmp, B, A, ChecksumMode::Software).unwrap() {
+        Icmpv6Repr::ParamProblem {
+            pointer, header, ..
+        } => {
+            // The pointer is an offset into the quoted packet, and there
+            // sits the unrecognized option type.
+            assert_eq!(header[pointer as usize], 0xde);
+            assert_eq!(
+                &header[..40],
+                &frame[14..54],
+                "the quote starts with the original header"
+            );
+        }
+        other => panic!("not a parameter problem: {other:?}"),
+    }
+}

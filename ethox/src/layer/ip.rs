@@ -123,6 +123,16 @@ impl Default for IpConfig {
     }
 }
 
+/// An ICMP error the IP layer builds in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IcmpError {
+    /// Destination unreachable (or, for an unknown IPv6 next header, the
+    /// parameter problem RFC 4443 asks for).
+    Unreachable(Reject),
+    /// ICMPv6 parameter problem, unrecognized option at this offset.
+    UnrecognizedOption(u32),
+}
+
 /// Why an incoming packet is refused with an ICMP error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -324,6 +334,10 @@ struct IpState {
     owed_leave: Option<IpAddr>,
     /// An address to announce with a gratuitous ARP request.
     owed_announcement: Option<Ipv4Addr>,
+    /// The packet just received must be answered with an ICMPv6 parameter
+    /// problem (unrecognized option) pointing here: set while checking,
+    /// answered in place by the receive handler.
+    param_problem: Option<(Ipv6Repr, u32)>,
 }
 
 impl IpState {
@@ -426,6 +440,7 @@ impl<'a> Endpoint<'a> {
                 link_mtu: None,
                 owed_leave: None,
                 owed_announcement: None,
+                param_problem: None,
             },
         }
     }
@@ -1120,12 +1135,29 @@ impl<'a> Endpoint<'a> {
                 Ok(Ipv6ChainItem::Extension(header)) => {
                     let must_drop = match header.repr {
                         // Options this host does not know and may not skip
-                        // (RFC 8200 4.2): drop (the ICMP parameter problem
-                        // the RFC asks for in two of the cases is not sent).
+                        // (RFC 8200 4.2): drop, and for two of the actions
+                        // owe an ICMPv6 parameter problem pointing at the
+                        // option.
                         Ipv6ExtHeaderRepr::HopByHop(options)
-                        | Ipv6ExtHeaderRepr::DestinationOptions(options) => options
-                            .iter()
-                            .any(|o| o.map_or(true, |o| o.action() != Ipv6OptionAction::Skip)),
+                        | Ipv6ExtHeaderRepr::DestinationOptions(options) => {
+                            match unrecognized_option(&options, header.offset) {
+                                Ok(None) => false,
+                                Ok(Some((action, pointer))) => {
+                                    let answer = match action {
+                                        Ipv6OptionAction::DiscardSendIcmp => true,
+                                        Ipv6OptionAction::DiscardSendIcmpUnlessMulticast => {
+                                            !repr.dst.is_multicast()
+                                        }
+                                        _ => false,
+                                    };
+                                    if answer {
+                                        self.state.param_problem = Some((repr, pointer));
+                                    }
+                                    true
+                                }
+                                Err(()) => true,
+                            }
+                        }
                         // A host is the final destination: a routing header
                         // with segments left would make it a router.
                         Ipv6ExtHeaderRepr::Routing(routing) => routing.segments_left > 0,
@@ -1576,6 +1608,31 @@ impl<'a> Endpoint<'a> {
     }
 }
 
+/// The first option of a hop-by-hop or destination options header that
+/// this host does not recognize and may not skip: its action and its
+/// offset from the start of the IPv6 header (`header_offset` is where the
+/// extension header starts). `Err` for options that do not parse.
+fn unrecognized_option(
+    options: &ipv6::Ipv6OptionsRepr<'_>,
+    header_offset: usize,
+) -> Result<Option<(Ipv6OptionAction, u32)>, ()> {
+    // The options start after the Next Header and Hdr Ext Len bytes.
+    let mut at = header_offset + 2;
+    for option in options.iter() {
+        let option = option.map_err(|_| ())?;
+        if let ipv6::Ipv6OptionRepr::Other { .. } = option {
+            if option.action() != Ipv6OptionAction::Skip {
+                return Ok(Some((
+                    option.action(),
+                    u32::try_from(at).unwrap_or(u32::MAX),
+                )));
+            }
+        }
+        at += option.buffer_len();
+    }
+    Ok(None)
+}
+
 /// Asks for `target`'s hardware address: an ARP request for IPv4, a
 /// neighbor solicitation to its solicited-node group for IPv6.
 fn solicit<D: Device>(stats: &mut IpStats, raw: eth::Raw<'_, '_, D>, target: IpAddr, src: IpAddr) {
@@ -1722,6 +1779,16 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
             EtherType::Ipv6 => {
                 let Some((repr, offset, id)) = self.endpoint.check_ipv6(frame.payload(), now)
                 else {
+                    if let Some((fixed, pointer)) = self.endpoint.state.param_problem.take() {
+                        let packet = In {
+                            frame,
+                            repr: IpRepr::V6(fixed),
+                            header_len: ipv6::HEADER_LEN,
+                            reassembled: None,
+                            endpoint: self.endpoint,
+                        };
+                        let _ = packet.send_error(IcmpError::UnrecognizedOption(pointer));
+                    }
                     return;
                 };
                 // Neighbor discovery is never fragmented (RFC 6980).
@@ -1916,6 +1983,11 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
     /// the rate limit holds it back. Transports call this for ports and
     /// protocols nobody handles.
     pub fn reject(self, why: Reject) -> Result<bool, Error> {
+        self.send_error(IcmpError::Unreachable(why))
+    }
+
+    /// Builds the ICMP error `error` in place around the quoted packet.
+    fn send_error(self, error: IcmpError) -> Result<bool, Error> {
         let now = self.frame.info().timestamp;
         // Never an error about an error, nor about a packet sent to a
         // link-layer group (RFC 1122 3.2.2, RFC 4443 2.4(e)).
@@ -1925,7 +1997,10 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
             (IpProtocol::Icmpv6, Some(kind)) => kind < 128,
             _ => false,
         };
-        let link_group = self.frame.repr().dst.is_multicast();
+        // An unrecognized option is answered even to a group when its
+        // action says so (RFC 8200 4.2); the checker already decided.
+        let link_group = self.frame.repr().dst.is_multicast()
+            && !matches!(error, IcmpError::UnrecognizedOption(_));
         let (may_answer, ip_header_len, max_error) = match self.repr {
             IpRepr::V4(r) => (
                 self.endpoint.has_v4(r.dst)
@@ -1936,7 +2011,9 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
                 576,
             ),
             IpRepr::V6(r) => (
-                self.endpoint.has_v6(r.dst) && !r.src.is_unspecified() && !r.src.is_multicast(),
+                (self.endpoint.has_v6(r.dst) || matches!(error, IcmpError::UnrecognizedOption(_)))
+                    && !r.src.is_unspecified()
+                    && !r.src.is_multicast(),
                 ipv6::HEADER_LEN,
                 // RFC 4443 2.4(c): within the minimum IPv6 MTU.
                 1280,
@@ -1995,9 +2072,16 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         match header {
             Header::V4(..) => {
                 let mut message = Icmpv4Packet::new_unchecked(icmp);
-                let code = match why {
-                    Reject::PortUnreachable => Icmpv4DstUnreachable::PortUnreachable,
-                    Reject::ProtocolUnreachable => Icmpv4DstUnreachable::ProtoUnreachable,
+                let code = match error {
+                    IcmpError::Unreachable(Reject::PortUnreachable) => {
+                        Icmpv4DstUnreachable::PortUnreachable
+                    }
+                    IcmpError::Unreachable(Reject::ProtocolUnreachable) => {
+                        Icmpv4DstUnreachable::ProtoUnreachable
+                    }
+                    // IPv4 options are checked by the parser; nothing here
+                    // produces this for IPv4.
+                    IcmpError::UnrecognizedOption(_) => Icmpv4DstUnreachable::ProtoUnreachable,
                 };
                 message.set_msg_type(Icmpv4Type::DstUnreachable);
                 message.set_msg_code(code.into());
@@ -2012,9 +2096,16 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
                 // RFC 4443: port unreachable is destination unreachable
                 // code 4; an unknown next header is a parameter problem
                 // code 1 pointing at the Next Header field.
-                let (kind, code, word) = match why {
-                    Reject::PortUnreachable => (Icmpv6Type::DstUnreachable, 4, 0),
-                    Reject::ProtocolUnreachable => (Icmpv6Type::ParamProblem, 1, 6),
+                let (kind, code, word) = match error {
+                    IcmpError::Unreachable(Reject::PortUnreachable) => {
+                        (Icmpv6Type::DstUnreachable, 4, 0)
+                    }
+                    IcmpError::Unreachable(Reject::ProtocolUnreachable) => {
+                        (Icmpv6Type::ParamProblem, 1, 6)
+                    }
+                    IcmpError::UnrecognizedOption(pointer) => {
+                        (Icmpv6Type::ParamProblem, 2, pointer)
+                    }
                 };
                 message.set_msg_type(kind);
                 message.set_msg_code(code);
