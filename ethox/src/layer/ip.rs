@@ -1620,13 +1620,12 @@ fn unrecognized_option(
     let mut at = header_offset + 2;
     for option in options.iter() {
         let option = option.map_err(|_| ())?;
-        if let ipv6::Ipv6OptionRepr::Other { .. } = option {
-            if option.action() != Ipv6OptionAction::Skip {
-                return Ok(Some((
-                    option.action(),
-                    u32::try_from(at).unwrap_or(u32::MAX),
-                )));
-            }
+        let unrecognized = matches!(option, ipv6::Ipv6OptionRepr::Other { .. });
+        if unrecognized && option.action() != Ipv6OptionAction::Skip {
+            return Ok(Some((
+                option.action(),
+                u32::try_from(at).unwrap_or(u32::MAX),
+            )));
         }
         at += option.buffer_len();
     }
