@@ -781,3 +781,76 @@ impl<D: Device> udp::Send<D> for Batch<'_> {
         self.0.sent += 1;
     }
 }
+
+/// Keeps the payloads it receives.
+#[derive(Default)]
+struct Collect {
+    payloads: Vec<Vec<u8>>,
+}
+
+impl<D: Device> udp::Recv<D> for Collect {
+    fn receive(&mut self, datagram: udp::In<'_, '_, '_, D>) {
+        self.payloads.push(datagram.payload().to_vec());
+    }
+}
+
+/// Sends one 6000-byte datagram in fragments.
+struct Large {
+    dst: IpAddr,
+    payload: Vec<u8>,
+    cursor: udp::LargeDatagram,
+}
+
+impl<D: Device> udp::Send<D> for Large {
+    fn send(&mut self, raw: udp::Raw<'_, '_, '_, D>) {
+        if self.cursor.is_done() {
+            return;
+        }
+        let init = udp::Init {
+            src_port: 4000,
+            dst: (self.dst, 5000),
+            payload_len: self.payload.len(),
+        };
+        let _ = raw.send_large(init, &self.payload, &mut self.cursor);
+    }
+}
+
+#[test]
+fn datagrams_larger_than_a_frame_go_in_fragments_and_arrive_whole() {
+    use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
+    let (mut a, mut b) = (Host::new(1, A, 1), Host::new(2, B, 2));
+    b.ip.set_reassembler(Reassembler::new(
+        vec![0u8; 2 * 65536],
+        vec![ReassemblySlot::EMPTY; 2],
+        65536,
+        ReassemblyConfig::default(),
+    ));
+    b.udp.bind(5000).unwrap();
+    let payload: Vec<u8> = (0..6000u32).map(|i| (i % 251) as u8).collect();
+    let mut large = Large {
+        dst: IpAddr::V4(B),
+        payload: payload.clone(),
+        cursor: udp::LargeDatagram::new(),
+    };
+    let mut sink = Collect::default();
+    for _ in 0..3 {
+        a.nic
+            .tx(SLOTS, a.eth.send(a.ip.send(a.udp.send(&mut large))))
+            .unwrap();
+        MemoryLink::transfer(&mut a.nic, &mut b.nic);
+        b.nic
+            .rx(SLOTS, b.eth.recv(b.ip.recv(b.udp.recv(&mut sink))))
+            .unwrap();
+        MemoryLink::transfer(&mut b.nic, &mut a.nic);
+        a.nic
+            .rx(
+                SLOTS,
+                a.eth.recv(a.ip.recv(a.udp.recv(&mut Collect::default()))),
+            )
+            .unwrap();
+    }
+    assert!(large.cursor.is_done());
+    assert_eq!(b.ip.stats().rx_reassembled, 1);
+    assert_eq!(sink.payloads, vec![payload]);
+    assert_eq!(b.udp.stats().rx_bad_checksum, 0);
+}

@@ -703,6 +703,126 @@ impl<'u, 'p, 'd, D: Device> Raw<'u, 'p, 'd, D> {
     }
 }
 
+impl<D: Device> Raw<'_, '_, '_, D> {
+    /// Sends part of a datagram whose payload may be larger than one
+    /// frame: as IP fragments, one per lent buffer (RFC 791, RFC 8200 4.5),
+    /// the UDP header and checksum covering the whole `payload`. Call
+    /// again with the same `cursor` and payload on later buffers until
+    /// [`LargeDatagram::is_done`]. Returns how many payload bytes are out.
+    ///
+    /// The payload is copied from the caller's slice into each frame (the
+    /// datagram does not fit one frame, so it cannot be written in place),
+    /// and its checksum is summed once, on the first call.
+    pub fn send_large(
+        self,
+        init: Init,
+        payload: &[u8],
+        cursor: &mut LargeDatagram,
+    ) -> Result<usize, UdpError> {
+        let Raw { ip, stats } = self;
+        let (dst, dst_port) = init.dst;
+        if dst_port == 0 {
+            stats.tx_errors += 1;
+            return Err(UdpError::BadPort);
+        }
+        let len = datagram_len(payload.len())?;
+        let ip_init = ip::Init {
+            src: None,
+            dst,
+            protocol: IpProtocol::Udp,
+            payload_len: len,
+        };
+        let offload = ip.info().capabilities.udp.tx;
+        let (mut out, range) = match ip.prepare_fragment(ip_init, &mut cursor.fragments) {
+            Ok(prepared) => prepared,
+            Err(err @ ip::Error::Unresolved) => return Err(UdpError::Ip(err)),
+            Err(err) => {
+                stats.tx_errors += 1;
+                return Err(UdpError::Ip(err));
+            }
+        };
+        if cursor.header.is_none() {
+            let (src_addr, dst_addr) = (out.repr().src(), out.repr().dst());
+            let value = if offload.in_software() {
+                let len = len as u16;
+                let sum = checksum::combine(&[
+                    checksum::pseudo_header(src_addr, dst_addr, IpProtocol::Udp, u32::from(len)),
+                    init.src_port,
+                    dst_port,
+                    len,
+                    checksum::sum(payload),
+                ]);
+                match checksum::finish(sum) {
+                    0 => 0xffff,
+                    value => value,
+                }
+            } else {
+                0
+            };
+            let mut header = [0u8; HEADER_LEN];
+            header[0..2].copy_from_slice(&init.src_port.to_be_bytes());
+            header[2..4].copy_from_slice(&dst_port.to_be_bytes());
+            header[4..6].copy_from_slice(&(len as u16).to_be_bytes());
+            header[6..8].copy_from_slice(&value.to_be_bytes());
+            cursor.header = Some(header);
+        }
+        let header = cursor.header.unwrap_or_default();
+        // This fragment's bytes of the datagram: header bytes, then
+        // payload bytes.
+        let bytes = out.payload_mut();
+        let head_end = range.end.min(HEADER_LEN);
+        let head = header
+            .get(range.start.min(head_end)..head_end)
+            .unwrap_or(&[]);
+        let (into_head, into_payload) = bytes.split_at_mut(head.len().min(bytes.len()));
+        into_head.copy_from_slice(head);
+        let from = range.start.max(HEADER_LEN) - HEADER_LEN;
+        let to = range.end.saturating_sub(HEADER_LEN);
+        if let (Some(src), true) = (
+            payload.get(from..to),
+            into_payload.len() == to.saturating_sub(from),
+        ) {
+            into_payload.copy_from_slice(src);
+        }
+        match out.send() {
+            Ok(()) => {
+                if cursor.fragments.is_done() {
+                    stats.tx_datagrams += 1;
+                }
+                Ok(cursor.fragments.sent().saturating_sub(HEADER_LEN))
+            }
+            Err(err) => {
+                stats.tx_errors += 1;
+                Err(UdpError::Ip(err))
+            }
+        }
+    }
+}
+
+/// The progress of a datagram sent with [`Raw::send_large`]; keep one per
+/// datagram.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LargeDatagram {
+    fragments: ip::FragmentCursor,
+    /// The UDP header, checksum included, fixed by the first fragment.
+    header: Option<[u8; HEADER_LEN]>,
+}
+
+impl LargeDatagram {
+    /// A datagram not sent yet.
+    pub const fn new() -> LargeDatagram {
+        LargeDatagram {
+            fragments: ip::FragmentCursor::new(),
+            header: None,
+        }
+    }
+
+    /// Whether the whole datagram has gone out.
+    pub const fn is_done(&self) -> bool {
+        self.fragments.is_done()
+    }
+}
+
 /// A datagram with its headers written and its payload writable.
 pub struct Out<'u, 'p, 'd, D: Device> {
     ip: ip::Out<'p, 'd, D>,
