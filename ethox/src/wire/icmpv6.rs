@@ -193,7 +193,7 @@ impl fmt::Display for DstUnreachable {
             DstUnreachable::PortUnreachable => f.write_str("port"),
             DstUnreachable::FailedPolicy => f.write_str("failed-policy"),
             DstUnreachable::RejectRoute => f.write_str("reject-route"),
-            DstUnreachable::Unknown(c) => write!(f, "code-{c}"),
+            DstUnreachable::Unknown(c) => write!(f, "code {c}"),
         }
     }
 }
@@ -213,7 +213,7 @@ impl fmt::Display for TimeExceeded {
         match self {
             TimeExceeded::HopLimitExceeded => f.write_str("hop-limit"),
             TimeExceeded::FragReassemblyExceeded => f.write_str("reassembly"),
-            TimeExceeded::Unknown(c) => write!(f, "code-{c}"),
+            TimeExceeded::Unknown(c) => write!(f, "code {c}"),
         }
     }
 }
@@ -236,7 +236,7 @@ impl fmt::Display for ParamProblem {
             ParamProblem::ErroneousHeaderField => f.write_str("header-field"),
             ParamProblem::UnrecognizedNextHeader => f.write_str("next-header"),
             ParamProblem::UnrecognizedOption => f.write_str("option"),
-            ParamProblem::Unknown(c) => write!(f, "code-{c}"),
+            ParamProblem::Unknown(c) => write!(f, "code {c}"),
         }
     }
 }
@@ -1340,7 +1340,7 @@ mod tests {
         let out = emit(&repr, A, B);
         assert_eq!(out[1], 8);
         assert_eq!(parse(&out, A, B), Ok(repr));
-        assert_eq!(show(&repr), "ICMPv6 dst-unreachable code-8");
+        assert_eq!(show(&repr), "ICMPv6 dst-unreachable code 8");
 
         let (msg, src, dst) = split(&PACKET_TOO_BIG, 0);
         let mut bytes = msg.to_vec();
