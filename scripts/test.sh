@@ -18,6 +18,9 @@ cargo build -p ethox --no-default-features --features log
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "docs (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p ethox --no-deps --quiet
+
 step "fuzz targets compile"
 cargo check --quiet --manifest-path fuzz/Cargo.toml --bins
 

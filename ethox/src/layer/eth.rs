@@ -2,7 +2,7 @@
 //!
 //! An [`Endpoint`] holds the host's hardware address and drop counters.
 //! [`Endpoint::recv`] wraps an upper-layer [`Recv`] handler into a
-//! [`nic::Recv`](crate::nic::Recv) that the device can lend frames to;
+//! [`nic::Recv`] that the device can lend frames to;
 //! [`Endpoint::send`] does the same for senders.
 //!
 //! A frame is handed up when it is addressed to the host, to the broadcast

@@ -1,7 +1,7 @@
 //! A device wrapper that records every frame to a pcap capture.
 //!
 //! [`Capture`] wraps any [`Device`] and writes, through a
-//! [`PcapWriter`](crate::wire::pcap::PcapWriter), each frame the device
+//! [`PcapWriter`], each frame the device
 //! lends on receive (as it arrived, before any layer looks at it) and
 //! each frame the stack queued for transmission (as it leaves, including
 //! received frames answered in place). Timestamps are the packets' own.
