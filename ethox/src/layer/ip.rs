@@ -334,6 +334,9 @@ struct IpState {
     owed_leave: Option<IpAddr>,
     /// An address to announce with a gratuitous ARP request.
     owed_announcement: Option<Ipv4Addr>,
+    /// Whether anything above (or a group report) may be owed: set when
+    /// something is, cleared when a lent buffer finds nothing to send.
+    maybe_owed: bool,
     /// The packet just received must be answered with an ICMPv6 parameter
     /// problem (unrecognized option) pointing here: set while checking,
     /// answered in place by the receive handler.
@@ -440,6 +443,7 @@ impl<'a> Endpoint<'a> {
                 link_mtu: None,
                 owed_leave: None,
                 owed_announcement: None,
+                maybe_owed: false,
                 param_problem: None,
             },
         }
@@ -532,6 +536,7 @@ impl<'a> Endpoint<'a> {
             return false;
         }
         self.state.owed_announcement = Some(addr);
+        self.state.maybe_owed = true;
         true
     }
 
@@ -565,6 +570,7 @@ impl<'a> Endpoint<'a> {
             report_owed: true,
         };
         net_trace!("ip: joined {}", group);
+        self.state.maybe_owed = true;
         Ok(())
     }
 
@@ -575,6 +581,7 @@ impl<'a> Endpoint<'a> {
             Some(slot) => {
                 *slot = GroupSlot::EMPTY;
                 self.state.owed_leave = Some(group);
+                self.state.maybe_owed = true;
                 true
             }
             None => false,
@@ -596,6 +603,7 @@ impl<'a> Endpoint<'a> {
     /// host with few groups on a small segment, which is what this stack
     /// serves, does not cause report implosion.
     fn answer_query(&mut self, asked: IpAddr) {
+        self.state.maybe_owed = true;
         self.state.stats.group_queries += 1;
         for slot in self.groups.iter_mut() {
             let Some(group) = slot.group else { continue };
@@ -752,6 +760,7 @@ impl<'a> Endpoint<'a> {
             Resolution::Known(mac) => Resolved::Mac(mac),
             Resolution::Revalidate(mac) => {
                 self.state.revalidate = Some(IpAddr::V4(next_hop));
+                self.state.maybe_owed = true;
                 Resolved::Mac(mac)
             }
             Resolution::Request => Resolved::Request(IpAddr::V4(next_hop)),
@@ -933,6 +942,7 @@ impl<'a> Endpoint<'a> {
                 quote_len: len,
             });
         });
+        self.state.maybe_owed |= self.state.owed_error.is_some();
     }
 
     /// Sends an owed ICMP time exceeded (fragment reassembly) error; gives
@@ -1080,6 +1090,7 @@ impl<'a> Endpoint<'a> {
             Resolution::Known(mac) => Resolved::Mac(mac),
             Resolution::Revalidate(mac) => {
                 self.state.revalidate = Some(IpAddr::V6(next_hop));
+                self.state.maybe_owed = true;
                 Resolved::Mac(mac)
             }
             Resolution::Request => Resolved::Request(IpAddr::V6(next_hop)),
@@ -1844,9 +1855,20 @@ pub struct Sender<'e, 'a, U> {
 
 impl<D: Device, U: Send<D>> eth::Send<D> for Sender<'_, '_, U> {
     fn send(&mut self, raw: eth::Raw<'_, '_, D>) {
-        // A revalidation request owed for a stale neighbor goes first.
-        let Some(raw) = self.endpoint.owed(raw) else {
-            return;
+        // Whatever this layer owes (an ICMP error, a group report, a
+        // revalidation request) goes first. The common case, nothing owed,
+        // is one test: passing the buffer through `owed` and back would
+        // move it through memory on every packet.
+        let raw = if self.endpoint.state.maybe_owed {
+            match self.endpoint.owed(raw) {
+                Some(raw) => {
+                    self.endpoint.state.maybe_owed = false;
+                    raw
+                }
+                None => return,
+            }
+        } else {
+            raw
         };
         self.upper.send(Raw {
             frame: raw,
