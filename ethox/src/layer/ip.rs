@@ -32,7 +32,7 @@ use crate::layer::neighbor::{NeighborCache, Resolution};
 use crate::layer::reassembly::{Fragment, FragmentKey, Progress, ReassembledId, Reassembler};
 use crate::layer::route::{RateLimiter, Routes};
 use crate::managed::Slice;
-use crate::nic::{self, Device, Info};
+use crate::nic::{self, Capabilities, Device, Info};
 use crate::time::Instant;
 use crate::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use crate::wire::ethernet::{EtherType, EthernetAddress};
@@ -131,6 +131,72 @@ enum IcmpError {
     Unreachable(Reject),
     /// ICMPv6 parameter problem, unrecognized option at this offset.
     UnrecognizedOption(u32),
+    /// Time exceeded: fragment reassembly.
+    ReassemblyTimeout,
+}
+
+impl IcmpError {
+    /// ICMPv4 type, code and the rest-of-header word.
+    fn v4(self) -> (Icmpv4Type, u8, u32) {
+        match self {
+            IcmpError::Unreachable(Reject::PortUnreachable) => (
+                Icmpv4Type::DstUnreachable,
+                Icmpv4DstUnreachable::PortUnreachable.into(),
+                0,
+            ),
+            // IPv4 options are checked by the parser; nothing here
+            // produces an unrecognized option for IPv4.
+            IcmpError::Unreachable(Reject::ProtocolUnreachable)
+            | IcmpError::UnrecognizedOption(_) => (
+                Icmpv4Type::DstUnreachable,
+                Icmpv4DstUnreachable::ProtoUnreachable.into(),
+                0,
+            ),
+            IcmpError::ReassemblyTimeout => (Icmpv4Type::TimeExceeded, 1, 0),
+        }
+    }
+
+    /// ICMPv6 type, code and body word (RFC 4443: port unreachable is
+    /// destination unreachable code 4; an unknown next header a parameter
+    /// problem code 1 pointing at the Next Header field; an unrecognized
+    /// option code 2 pointing at the option).
+    fn v6(self) -> (Icmpv6Type, u8, u32) {
+        match self {
+            IcmpError::Unreachable(Reject::PortUnreachable) => (Icmpv6Type::DstUnreachable, 4, 0),
+            IcmpError::Unreachable(Reject::ProtocolUnreachable) => (Icmpv6Type::ParamProblem, 1, 6),
+            IcmpError::UnrecognizedOption(pointer) => (Icmpv6Type::ParamProblem, 2, pointer),
+            IcmpError::ReassemblyTimeout => (Icmpv6Type::TimeExceeded, 1, 0),
+        }
+    }
+
+    /// Writes the 8-byte ICMP header in front of the quote already in
+    /// `icmp`, with the checksum unless the device fills it.
+    fn write(self, icmp: &mut [u8], header: &Header, capabilities: Capabilities) {
+        match *header {
+            Header::V4(..) => {
+                let (kind, code, rest) = self.v4();
+                let mut message = Icmpv4Packet::new_unchecked(icmp);
+                message.set_msg_type(kind);
+                message.set_msg_code(code);
+                message.set_rest_of_header(rest);
+                message.set_checksum(0);
+                if capabilities.icmpv4.tx.in_software() {
+                    message.fill_checksum();
+                }
+            }
+            Header::V6(repr, ()) => {
+                let (kind, code, word) = self.v6();
+                let mut message = Icmpv6Packet::new_unchecked(icmp);
+                message.set_msg_type(kind);
+                message.set_msg_code(code);
+                message.set_body_word(word);
+                message.set_checksum(0);
+                if capabilities.icmpv6.tx.in_software() {
+                    message.fill_checksum(repr.src, repr.dst);
+                }
+            }
+        }
+    }
 }
 
 /// Why an incoming packet is refused with an ICMP error.
@@ -988,28 +1054,7 @@ impl<'a> Endpoint<'a> {
         if let Some(body) = icmp.get_mut(8..) {
             body.copy_from_slice(quote);
         }
-        match header {
-            Header::V4(..) => {
-                let mut message = Icmpv4Packet::new_unchecked(icmp);
-                message.set_msg_type(Icmpv4Type::TimeExceeded);
-                message.set_msg_code(1);
-                message.set_rest_of_header(0);
-                message.set_checksum(0);
-                if capabilities.icmpv4.tx.in_software() {
-                    message.fill_checksum();
-                }
-            }
-            Header::V6(repr, ()) => {
-                let mut message = Icmpv6Packet::new_unchecked(icmp);
-                message.set_msg_type(Icmpv6Type::TimeExceeded);
-                message.set_msg_code(1);
-                message.set_body_word(0);
-                message.set_checksum(0);
-                if capabilities.icmpv6.tx.in_software() {
-                    message.fill_checksum(repr.src, repr.dst);
-                }
-            }
-        }
+        IcmpError::ReassemblyTimeout.write(icmp, &header, capabilities);
         if out.send().is_ok() {
             self.state.stats.reassembly_timeouts_reported += 1;
             self.state.stats.icmp_errors_sent += 1;
@@ -2090,53 +2135,7 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
             .payload_mut()
             .get_mut(ip_header_len..)
             .unwrap_or(&mut []);
-        match header {
-            Header::V4(..) => {
-                let mut message = Icmpv4Packet::new_unchecked(icmp);
-                let code = match error {
-                    IcmpError::Unreachable(Reject::PortUnreachable) => {
-                        Icmpv4DstUnreachable::PortUnreachable
-                    }
-                    IcmpError::Unreachable(Reject::ProtocolUnreachable) => {
-                        Icmpv4DstUnreachable::ProtoUnreachable
-                    }
-                    // IPv4 options are checked by the parser; nothing here
-                    // produces this for IPv4.
-                    IcmpError::UnrecognizedOption(_) => Icmpv4DstUnreachable::ProtoUnreachable,
-                };
-                message.set_msg_type(Icmpv4Type::DstUnreachable);
-                message.set_msg_code(code.into());
-                message.set_rest_of_header(0);
-                message.set_checksum(0);
-                if capabilities.icmpv4.tx.in_software() {
-                    message.fill_checksum();
-                }
-            }
-            Header::V6(repr, _) => {
-                let mut message = Icmpv6Packet::new_unchecked(icmp);
-                // RFC 4443: port unreachable is destination unreachable
-                // code 4; an unknown next header is a parameter problem
-                // code 1 pointing at the Next Header field.
-                let (kind, code, word) = match error {
-                    IcmpError::Unreachable(Reject::PortUnreachable) => {
-                        (Icmpv6Type::DstUnreachable, 4, 0)
-                    }
-                    IcmpError::Unreachable(Reject::ProtocolUnreachable) => {
-                        (Icmpv6Type::ParamProblem, 1, 6)
-                    }
-                    IcmpError::UnrecognizedOption(pointer) => {
-                        (Icmpv6Type::ParamProblem, 2, pointer)
-                    }
-                };
-                message.set_msg_type(kind);
-                message.set_msg_code(code);
-                message.set_body_word(word);
-                message.set_checksum(0);
-                if capabilities.icmpv6.tx.in_software() {
-                    message.fill_checksum(repr.src, repr.dst);
-                }
-            }
-        }
+        error.write(icmp, &header, capabilities);
         out.send()?;
         self.endpoint.state().stats.icmp_errors_sent += 1;
         Ok(true)
