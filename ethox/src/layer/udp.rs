@@ -152,9 +152,8 @@ use crate::managed::Slice;
 use crate::nic::{Device, Info};
 use crate::wire::ChecksumMode;
 use crate::wire::Error as WireError;
-use crate::wire::checksum;
 use crate::wire::ip::{IpAddr, IpProtocol};
-use crate::wire::udp::{HEADER_LEN, UdpPacket, UdpRepr};
+use crate::wire::udp::{self as udp_wire, HEADER_LEN, UdpPacket, UdpRepr};
 
 /// The first port of the ephemeral range (RFC 6335 section 6, IANA's
 /// dynamic ports).
@@ -744,18 +743,7 @@ impl<D: Device> Raw<'_, '_, '_, D> {
         if cursor.header.is_none() {
             let (src_addr, dst_addr) = (out.repr().src(), out.repr().dst());
             let value = if offload.in_software() {
-                let len = len as u16;
-                let sum = checksum::combine(&[
-                    checksum::pseudo_header(src_addr, dst_addr, IpProtocol::Udp, u32::from(len)),
-                    init.src_port,
-                    dst_port,
-                    len,
-                    checksum::sum(payload),
-                ]);
-                match checksum::finish(sum) {
-                    0 => 0xffff,
-                    value => value,
-                }
+                udp_wire::checksum_field(src_addr, dst_addr, init.src_port, dst_port, payload)
             } else {
                 0
             };
@@ -884,21 +872,14 @@ impl<'u, 'p, 'd, D: Device> Out<'u, 'p, 'd, D> {
             // passes; it keeps the checksum's writes provably in bounds.
             match UdpPacket::new_checked(ip.payload_mut()) {
                 Ok(mut packet) => {
-                    // The header's words come from the repr, in registers;
-                    // only the payload is read back (reading the header
-                    // just written would stall on store forwarding).
-                    let len = packet.len();
-                    let header = checksum::combine(&[
-                        checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
+                    // Summed from the repr's words and the payload only.
+                    let value = udp_wire::checksum_field(
+                        src,
+                        dst,
                         repr.src_port,
                         repr.dst_port,
-                        len,
-                        checksum::sum(packet.payload_mut()),
-                    ]);
-                    let value = match checksum::finish(header) {
-                        0 => 0xffff,
-                        value => value,
-                    };
+                        packet.payload_mut(),
+                    );
                     packet.set_checksum(value);
                 }
                 Err(_) => {

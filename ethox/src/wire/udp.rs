@@ -244,6 +244,36 @@ impl<T: AsRef<[u8]>> AsRef<[u8]> for UdpPacket<T> {
     }
 }
 
+/// The checksum field of a datagram from `src:src_port` to
+/// `dst:dst_port` carrying `payload`, summed from these values: only the
+/// payload is read, so a header just written is never read back (which
+/// would stall on store forwarding). A result of 0 is given as 0xffff, as 0
+/// on the wire means "no checksum" (RFC 768).
+///
+/// The payload must be the whole datagram's (a fragmented datagram's
+/// checksum covers all its fragments); a payload above 65527 bytes cannot
+/// be described by the length field, and its length is clamped.
+pub fn checksum_field(
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+) -> u16 {
+    let len = u16::try_from(payload.len() + field::HEADER_LEN).unwrap_or(u16::MAX);
+    let sum = checksum::combine(&[
+        checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
+        src_port,
+        dst_port,
+        len,
+        checksum::sum(payload),
+    ]);
+    match checksum::finish(sum) {
+        0 => 0xffff,
+        value => value,
+    }
+}
+
 /// The parsed header of a UDP datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UdpRepr {
@@ -326,23 +356,12 @@ impl UdpRepr {
         // The header in one store; with a software checksum, its words
         // are summed from registers and only the payload is read.
         let value = if checksum.in_software() {
-            let sum = checksum::combine(&[
-                checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
-                self.src_port,
-                self.dst_port,
-                len,
-                checksum::sum(
-                    packet
-                        .buffer
-                        .as_ref()
-                        .get(field::HEADER_LEN..usize::from(len))
-                        .unwrap_or(&[]),
-                ),
-            ]);
-            match checksum::finish(sum) {
-                0 => 0xffff,
-                value => value,
-            }
+            let payload = packet
+                .buffer
+                .as_ref()
+                .get(field::HEADER_LEN..usize::from(len))
+                .unwrap_or(&[]);
+            checksum_field(src, dst, self.src_port, self.dst_port, payload)
         } else {
             0
         };
