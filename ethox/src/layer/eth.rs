@@ -185,21 +185,22 @@ pub struct Receiver<'e, U> {
 
 impl<D: Device, U: Recv<D>> nic::Recv<D> for Receiver<'_, U> {
     fn receive(&mut self, packet: Packet<'_, '_, D>) {
-        let repr = match EthernetFrame::new_checked(packet.payload.payload())
-            .and_then(|frame| EthernetRepr::parse(&frame))
-        {
-            Ok(repr) => repr,
-            Err(WireError::Unsupported) => {
-                self.endpoint.stats.rx_tagged += 1;
-                net_drop!("eth: dropped: rx_tagged");
-                return;
-            }
-            Err(_) => {
-                self.endpoint.stats.rx_truncated += 1;
-                net_drop!("eth: dropped: rx_truncated");
-                return;
-            }
-        };
+        // `parse` runs `check_len` itself: checking in `new_checked` too
+        // would walk every received header twice.
+        let repr =
+            match EthernetRepr::parse(&EthernetFrame::new_unchecked(packet.payload.payload())) {
+                Ok(repr) => repr,
+                Err(WireError::Unsupported) => {
+                    self.endpoint.stats.rx_tagged += 1;
+                    net_drop!("eth: dropped: rx_tagged");
+                    return;
+                }
+                Err(_) => {
+                    self.endpoint.stats.rx_truncated += 1;
+                    net_drop!("eth: dropped: rx_truncated");
+                    return;
+                }
+            };
         if repr.vlan.is_some() {
             self.endpoint.stats.rx_tagged += 1;
             net_drop!("eth: dropped: rx_tagged");

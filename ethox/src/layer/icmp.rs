@@ -114,8 +114,8 @@ impl<U> Receiver<'_, U> {
         U: ip::Recv<D>,
     {
         let checksum = packet.info().capabilities.icmpv4.rx;
-        let parsed = Icmpv4Packet::new_checked(packet.payload())
-            .and_then(|p| Icmpv4Repr::parse(&p, checksum));
+        // `parse` runs `check_len` itself.
+        let parsed = Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(packet.payload()), checksum);
         match parsed {
             Ok(Icmpv4Repr::EchoRequest { .. }) if self.endpoint.config.answer_echo => {
                 let len = packet.payload().len();
@@ -146,8 +146,13 @@ impl<U> Receiver<'_, U> {
         U: ip::Recv<D>,
     {
         let checksum = packet.info().capabilities.icmpv6.rx;
-        let parsed = Icmpv6Packet::new_checked(packet.payload())
-            .and_then(|p| Icmpv6Repr::parse(&p, src, dst, checksum));
+        // `parse` runs `check_len` itself.
+        let parsed = Icmpv6Repr::parse(
+            &Icmpv6Packet::new_unchecked(packet.payload()),
+            src,
+            dst,
+            checksum,
+        );
         match parsed {
             Ok(Icmpv6Repr::EchoRequest { .. }) if self.endpoint.config.answer_echo => {
                 let len = packet.payload().len();

@@ -896,8 +896,10 @@ impl<'a> Endpoint<'a> {
         checksum: ChecksumMode,
         now: Instant,
     ) -> Option<(Ipv4Repr, usize, Option<ReassembledId>)> {
-        let parsed = Ipv4Packet::new_checked(bytes)
-            .and_then(|p| Ipv4Repr::parse(&p, checksum).map(|r| (r, p.header_len())));
+        // `parse` runs `check_len` (options included) itself; a view built
+        // with `new_checked` would walk the options twice per packet.
+        let packet = Ipv4Packet::new_unchecked(bytes);
+        let parsed = Ipv4Repr::parse(&packet, checksum).map(|r| (r, packet.header_len()));
         let (repr, header_len) = match parsed {
             Ok(parsed) => parsed,
             Err(WireError::BadChecksum) => {
@@ -1153,8 +1155,9 @@ impl<'a> Endpoint<'a> {
         now: Instant,
     ) -> Option<(Ipv6Repr, usize, Option<ReassembledId>)> {
         let stats = &mut self.state.stats;
-        let parsed =
-            Ipv6Packet::new_checked(bytes).and_then(|p| Ipv6Repr::parse(&p).map(|r| (p, r)));
+        // `parse` runs `check_len` itself.
+        let packet = Ipv6Packet::new_unchecked(bytes);
+        let parsed = Ipv6Repr::parse(&packet).map(|r| (packet, r));
         let (packet, repr) = match parsed {
             Ok(parsed) => parsed,
             Err(WireError::Truncated | WireError::BadLength) => {

@@ -440,8 +440,13 @@ impl<D: Device, A: Recv<D>, N: ip::Recv<D>> ip::Recv<D> for Receiver<'_, '_, A, 
             return self.next.receive(packet);
         }
         let checksum = packet.info().capabilities.udp.rx;
-        let parsed = UdpPacket::new_checked(packet.payload())
-            .and_then(|p| UdpRepr::parse(&p, ip_repr.src(), ip_repr.dst(), checksum));
+        // `parse` runs `check_len` itself.
+        let parsed = UdpRepr::parse(
+            &UdpPacket::new_unchecked(packet.payload()),
+            ip_repr.src(),
+            ip_repr.dst(),
+            checksum,
+        );
         let stats = &mut self.endpoint.stats;
         let repr = match parsed {
             Ok(repr) => repr,
