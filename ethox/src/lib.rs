@@ -176,5 +176,6 @@ macro_rules! net_trace {
 pub mod layer;
 pub mod managed;
 pub mod nic;
+pub mod storage;
 pub mod time;
 pub mod wire;

@@ -22,4 +22,5 @@ pub mod ip;
 pub mod neighbor;
 pub mod reassembly;
 pub mod route;
+pub mod tcp;
 pub mod udp;
