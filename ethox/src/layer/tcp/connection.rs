@@ -1,1 +1,2005 @@
-//! TODO
+//! One TCP connection as a pure state machine: segments and time in,
+//! segments out.
+//!
+//! A [`Connection`] holds the sequence state of RFC 9293 section 3.3.1
+//! and nothing else: the bytes live in the application's
+//! [`SendBuffer`] and [`RecvBuffer`]. It never touches a device. The
+//! [endpoint](super) parses a segment, finds the connection and calls
+//! [`Connection::on_segment`]; it asks [`Connection::poll_transmit`] for
+//! the next segment to send, builds it in a frame (copying the payload
+//! from the send buffer at the offset the [`Transmit`] names) and, once
+//! the frame is queued, reports it with [`Connection::on_transmitted`].
+//! That split matters: a segment that could not go out (the next hop is
+//! still being resolved) changes nothing and is offered again.
+//!
+//! Tests drive a connection with [`TcpRepr`]s and explicit instants, no
+//! bytes and no devices (see `tests` at the end of this file).
+//!
+//! What it implements:
+//!
+//! * the state machine of RFC 9293 section 3.10, with simultaneous open and
+//!   close, half-close, TIME-WAIT of configurable length, a user timeout
+//!   (section 3.10.8) and keep-alives (section 3.8.4);
+//! * RFC 5961: RSTs and SYNs inside the window are answered with a
+//!   challenge ACK (rate-limited), ACKs outside the acceptable range are
+//!   dropped;
+//! * RFC 7323 window scaling, timestamps and PAWS;
+//! * RFC 2018 SACK both ways, and loss recovery after RFC 6675 (SACK
+//!   scoreboard, pipe) or RFC 6582 (NewReno partial ACKs) without SACK;
+//! * RFC 6298 retransmission timer with Karn's rule and backoff (the
+//!   estimator is [`RttEstimator`]);
+//! * congestion control behind [`CongestionControl`];
+//! * RFC 3168 ECN negotiation and the ECE/CWR exchange;
+//! * delayed ACKs (RFC 9293 3.8.6.3, at least every second full segment),
+//!   Nagle's algorithm, silly-window avoidance on both sides (RFC 9293
+//!   3.8.6.2), zero-window probes with backoff;
+//! * MSS negotiation and path MTU updates.
+
+use core::time::Duration;
+
+use super::buffer::{RecvBuffer, SendBuffer};
+use super::congestion::{Algorithm, Congestion, CongestionControl};
+use super::rtt::{RtoConfig, RttEstimator};
+use crate::time::Instant;
+use crate::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
+
+/// The states of RFC 9293 section 3.3.2 that a connection object can be
+/// in (LISTEN belongs to the endpoint's listeners).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Finished: nothing more to send or receive. The endpoint frees it.
+    Closed,
+    /// Our SYN is out, waiting for the peer's.
+    SynSent,
+    /// Both SYNs seen, waiting for the ACK of ours.
+    SynReceived,
+    /// Data flows both ways.
+    Established,
+    /// We closed; our FIN is not acknowledged yet.
+    FinWait1,
+    /// We closed and our FIN is acknowledged; the peer still sends.
+    FinWait2,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// Both closed at once; waiting for the ACK of our FIN.
+    Closing,
+    /// The peer closed, then we did; waiting for the ACK of our FIN.
+    LastAck,
+    /// Both directions closed; waiting out stray segments.
+    TimeWait,
+}
+
+impl State {
+    /// Whether both SYNs have been exchanged and acknowledged (the
+    /// "synchronized" states of RFC 9293).
+    pub fn is_synchronized(self) -> bool {
+        !matches!(self, State::Closed | State::SynSent | State::SynReceived)
+    }
+
+    /// Whether the peer may still send us data.
+    pub fn may_receive(self) -> bool {
+        matches!(
+            self,
+            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2
+        )
+    }
+
+    /// Whether we may still queue data to send.
+    pub fn may_send(self) -> bool {
+        matches!(
+            self,
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        )
+    }
+}
+
+impl core::fmt::Display for State {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let name = match self {
+            State::Closed => "CLOSED",
+            State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::CloseWait => "CLOSE-WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST-ACK",
+            State::TimeWait => "TIME-WAIT",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Why a connection ended, or `Normal` if both sides closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// Both sides closed (FINs exchanged and acknowledged).
+    Normal,
+    /// The peer answered our SYN with a RST: nothing listens there.
+    Refused,
+    /// The peer reset the connection.
+    Reset,
+    /// Data went unacknowledged longer than the user timeout, the SYN was
+    /// retried too often, or keep-alive probes went unanswered.
+    TimedOut,
+    /// The application aborted it (a RST was sent).
+    Aborted,
+}
+
+/// Tunables of a connection. `Default` gives what a modern host does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The window scale shift we offer (RFC 7323), at most 14; `None` does
+    /// not offer scaling (windows then stop at 64 KiB).
+    pub window_scale: Option<u8>,
+    /// Offer timestamps (RFC 7323): RTT measurement and PAWS.
+    pub timestamps: bool,
+    /// Offer SACK (RFC 2018).
+    pub sack: bool,
+    /// Ask for ECN (RFC 3168) when opening; always accepted when the peer
+    /// asks and this is set.
+    pub ecn: bool,
+    /// Nagle's algorithm (RFC 9293 3.7.4): hold small segments while data
+    /// is unacknowledged. On by default.
+    pub nagle: bool,
+    /// How long an ACK may wait for a second segment or outgoing data
+    /// (RFC 9293 3.8.6.3 allows up to 500 ms). `None` ACKs every segment.
+    pub delayed_ack: Option<Duration>,
+    /// How long TIME-WAIT lasts (2 MSL; RFC 9293 suggests 2 minutes for
+    /// MSL, Linux uses 60 s for the whole wait).
+    pub time_wait: Duration,
+    /// Give up when data stays unacknowledged this long (RFC 9293 3.10.8
+    /// USER TIMEOUT); `None` waits forever (the retransmission backoff is
+    /// still bounded).
+    pub user_timeout: Option<Duration>,
+    /// Send a keep-alive after this much idle time (RFC 9293 3.8.4); `None`
+    /// sends none.
+    pub keep_alive: Option<Duration>,
+    /// Keep-alive probes left unanswered before the connection is dropped.
+    pub keep_alive_probes: u8,
+    /// SYN (or SYN-ACK) transmissions before giving up.
+    pub syn_retries: u8,
+    /// The RFC 6298 timer's bounds.
+    pub rto: RtoConfig,
+    /// Which congestion control a new connection uses.
+    pub congestion: Algorithm,
+    /// The MSS we announce: the largest segment payload our link takes.
+    pub mss: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            window_scale: Some(7),
+            timestamps: true,
+            sack: true,
+            ecn: false,
+            nagle: true,
+            delayed_ack: Some(Duration::from_millis(40)),
+            time_wait: Duration::from_secs(60),
+            user_timeout: Some(Duration::from_secs(120)),
+            keep_alive: None,
+            keep_alive_probes: 9,
+            syn_retries: 6,
+            rto: RtoConfig::default(),
+            congestion: Algorithm::default(),
+            mss: DEFAULT_MSS,
+        }
+    }
+}
+
+/// The MSS for an Ethernet link: 1500 bytes minus the IPv4 and TCP headers.
+pub const DEFAULT_MSS: u16 = 1460;
+
+/// The MSS assumed when the peer sends none (RFC 9293 3.7.1: 536 for
+/// IPv4; IPv6 peers always send one in practice).
+pub const DEFAULT_PEER_MSS: u16 = 536;
+
+/// Duplicate ACKs that start fast retransmit (RFC 5681 3.2).
+const DUP_THRESHOLD: u32 = 3;
+
+/// Challenge ACKs one connection sends per second at most (RFC 5961
+/// section 7 suggests a limit; Linux allows about 1000 per second host
+/// wide, a connection needs far fewer).
+const CHALLENGE_ACKS_PER_SEC: u8 = 10;
+
+/// How many SACK ranges of the peer's the scoreboard keeps.
+const SCOREBOARD_RANGES: usize = 8;
+
+/// The bytes the timestamps option takes in every segment (10, padded).
+const TIMESTAMPS_LEN: usize = 12;
+
+/// The longest the persist (zero-window probe) timer backs off to.
+const MAX_PERSIST: Duration = Duration::from_secs(60);
+
+/// PAWS: a timestamp older than this is no longer trusted (RFC 7323
+/// section 5.5, 24 days).
+const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
+
+/// Counters of one connection, readable at any time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Smoothed round-trip time, if measured.
+    pub srtt: Option<Duration>,
+    /// The current retransmission timeout.
+    pub rto: Duration,
+    /// The congestion window in bytes.
+    pub cwnd: usize,
+    /// The slow-start threshold in bytes.
+    pub ssthresh: usize,
+    /// The peer's window in bytes, scaled.
+    pub send_window: usize,
+    /// The MSS this side sends with.
+    pub mss: usize,
+    /// Segments sent, retransmissions included.
+    pub segments_sent: u64,
+    /// Segments received and accepted.
+    pub segments_received: u64,
+    /// Data bytes sent for the first time.
+    pub bytes_sent: u64,
+    /// Data bytes the peer acknowledged.
+    pub bytes_acked: u64,
+    /// Data bytes received in order.
+    pub bytes_received: u64,
+    /// Segments sent again (timeouts, fast retransmits, recovery).
+    pub retransmissions: u64,
+    /// Retransmission timer expirations.
+    pub timeouts: u64,
+    /// Fast retransmits (entries into loss recovery).
+    pub fast_retransmits: u64,
+    /// Segments that arrived out of order.
+    pub out_of_order: u64,
+    /// Segments dropped as outside the window or failing PAWS.
+    pub rejected: u64,
+    /// Challenge ACKs sent (RFC 5961).
+    pub challenge_acks: u64,
+    /// Zero-window probes sent.
+    pub window_probes: u64,
+    /// ECN congestion signals received (ECE).
+    pub ecn_signals: u64,
+}
+
+/// What a segment did, for the endpoint and the application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// The connection became established.
+    pub established: bool,
+    /// New in-order data reached the receive buffer.
+    pub readable: bool,
+    /// Acknowledged data left the send buffer: there is room to write.
+    pub writable: bool,
+    /// The peer's FIN arrived: no more data will come.
+    pub peer_closed: bool,
+    /// The connection is over (see [`Connection::close_reason`]).
+    pub closed: bool,
+    /// A RST to send in answer, built from the segment (RFC 9293 3.10.7:
+    /// unacceptable ACKs in SYN-SENT and SYN-RECEIVED). Not connection
+    /// state: the endpoint sends it at once or never.
+    pub reset: Option<TcpRepr>,
+}
+
+/// A segment to send: the header, and where its payload comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// The header; `repr.payload_len` bytes follow.
+    pub repr: TcpRepr,
+    /// Where the payload starts in the send buffer (offset from the oldest
+    /// unacknowledged byte).
+    pub offset: usize,
+    /// Set the IP header's ECN field to ECT(0) (RFC 3168: data segments of
+    /// an ECN-capable connection; never SYNs, pure ACKs or retransmissions).
+    pub ect: bool,
+}
+
+/// The peer's SACK ranges above `snd_una`, merged and ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Scoreboard {
+    /// `(start, end)` ranges, sorted, disjoint, all above `snd_una`.
+    ranges: [(SeqNumber, SeqNumber); SCOREBOARD_RANGES],
+    len: usize,
+}
+
+impl Scoreboard {
+    fn ranges(&self) -> &[(SeqNumber, SeqNumber)] {
+        &self.ranges[..self.len.min(SCOREBOARD_RANGES)]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Adds a SACK block, ignoring blocks that are empty, reversed, or
+    /// outside `(una, max]`: a peer cannot select what we never sent.
+    fn add(&mut self, start: SeqNumber, end: SeqNumber, una: SeqNumber, max: SeqNumber) {
+        let start = start.max(una);
+        if start.partial_cmp(&end) != Some(core::cmp::Ordering::Less) || end > max {
+            return;
+        }
+        let mut merged = (start, end);
+        let mut kept = [(SeqNumber(0), SeqNumber(0)); SCOREBOARD_RANGES];
+        let mut n = 0;
+        for &(s, e) in self.ranges() {
+            if e < merged.0 || merged.1 < s {
+                kept[n] = (s, e);
+                n += 1;
+            } else {
+                merged = (s.min(merged.0), e.max(merged.1));
+            }
+        }
+        // Insert in order; when full, the highest range gives way (the
+        // lowest ones matter most: they decide what is lost).
+        let at = kept[..n]
+            .iter()
+            .position(|&(s, _)| merged.0 < s)
+            .unwrap_or(n);
+        if n == SCOREBOARD_RANGES {
+            if at == n {
+                self.ranges = kept;
+                self.len = n;
+                return;
+            }
+            n -= 1;
+        }
+        let mut i = n;
+        while i > at {
+            kept[i] = kept[i - 1];
+            i -= 1;
+        }
+        kept[at] = merged;
+        self.ranges = kept;
+        self.len = n + 1;
+    }
+
+    /// Drops everything below the new `snd_una`.
+    fn advance(&mut self, una: SeqNumber) {
+        let mut kept = [(SeqNumber(0), SeqNumber(0)); SCOREBOARD_RANGES];
+        let mut n = 0;
+        for &(s, e) in self.ranges() {
+            if e > una {
+                kept[n] = (s.max(una), e);
+                n += 1;
+            }
+        }
+        self.ranges = kept;
+        self.len = n;
+    }
+
+    fn sacked_bytes(&self) -> usize {
+        self.ranges()
+            .iter()
+            .map(|&(s, e)| e.checked_distance(s).unwrap_or(0))
+            .sum()
+    }
+
+    /// The RFC 6675 "lost" boundary: an unSACKed byte below it has more
+    /// than `(DupThresh - 1) * SMSS` SACKed bytes above it (IsLost).
+    fn lost_below(&self, mss: usize) -> Option<SeqNumber> {
+        let mut above = 0usize;
+        for &(s, e) in self.ranges().iter().rev() {
+            above = above.saturating_add(e.checked_distance(s).unwrap_or(0));
+            if above > (DUP_THRESHOLD as usize - 1).saturating_mul(mss) {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Whether `seq` is SACKed; if so, where its range ends.
+    fn covering(&self, seq: SeqNumber) -> Option<SeqNumber> {
+        self.ranges()
+            .iter()
+            .find(|&&(s, e)| s <= seq && seq < e)
+            .map(|&(_, e)| e)
+    }
+
+    /// The unSACKed bytes in `[from, to)`.
+    fn holes_between(&self, from: SeqNumber, to: SeqNumber) -> usize {
+        let total = to.checked_distance(from).unwrap_or(0);
+        let covered: usize = self
+            .ranges()
+            .iter()
+            .map(|&(s, e)| {
+                let (s, e) = (s.max(from), e.min(to));
+                e.checked_distance(s).unwrap_or(0)
+            })
+            .sum();
+        total.saturating_sub(covered)
+    }
+}
+
+/// One TCP connection's state. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct Connection<C = Congestion> {
+    state: State,
+    config: Config,
+    local_port: u16,
+    remote_port: u16,
+    close_reason: Option<CloseReason>,
+
+    // Send sequence space (RFC 9293 3.3.1).
+    iss: SeqNumber,
+    snd_una: SeqNumber,
+    /// The next sequence number to send (moves back after a timeout).
+    snd_nxt: SeqNumber,
+    /// The highest sequence number sent so far, plus one.
+    snd_max: SeqNumber,
+    /// The peer's window, scaled.
+    snd_wnd: usize,
+    snd_wl1: SeqNumber,
+    snd_wl2: SeqNumber,
+    /// The largest window the peer ever offered (RFC 5961 5.2, SWS).
+    max_snd_wnd: usize,
+    /// The shift the peer's window fields take (its offer).
+    snd_shift: u8,
+    /// Bytes our MSS: the most payload a segment carries, options aside.
+    mss: usize,
+    /// The application closed: a FIN follows the queued data.
+    fin_queued: bool,
+    /// Where our FIN sits, once sent.
+    fin_seq: Option<SeqNumber>,
+    /// Abort requested: a RST goes out next.
+    rst_queued: bool,
+
+    // Receive sequence space.
+    irs: SeqNumber,
+    rcv_nxt: SeqNumber,
+    /// The right edge we advertised (never moved left, RFC 9293 3.8.6).
+    rcv_adv: SeqNumber,
+    /// The shift our window fields take (0 unless both offered scaling).
+    rcv_shift: u8,
+    /// Both sides offered window scaling (RFC 7323 2.2).
+    scaling: bool,
+    /// The peer's FIN was received.
+    fin_received: bool,
+
+    // Options.
+    sack: bool,
+    timestamps: bool,
+    /// The TSval to echo (RFC 7323 TS.Recent) and when it was taken.
+    ts_recent: u32,
+    ts_recent_at: Instant,
+    /// Our timestamp clock's offset (random per connection, RFC 7323 5.4).
+    ts_offset: u32,
+    ecn: bool,
+    /// ECN: a CE mark was seen; ECE on every ACK until the peer's CWR.
+    ecn_echo: bool,
+    /// ECN: we reduced after ECE; the next new data segment carries CWR.
+    ecn_cwr: bool,
+    /// ECN: no second reduction until `snd_una` passes this.
+    ecn_recover: Option<SeqNumber>,
+
+    // Timers and ACKs.
+    rtt: RttEstimator,
+    /// Karn: one segment timed at a time; `(end of segment, sent at)`.
+    rtt_probe: Option<(SeqNumber, Instant)>,
+    retransmit_at: Option<Instant>,
+    /// When data first went unacknowledged without progress (user timeout).
+    stalled_since: Option<Instant>,
+    /// SYN transmissions so far.
+    syn_sent: u8,
+    ack_now: bool,
+    ack_delayed_until: Option<Instant>,
+    /// Full segments received since the last ACK.
+    unacked_segments: u8,
+    /// TIME-WAIT ends.
+    time_wait_until: Option<Instant>,
+    /// Zero-window probing.
+    persist_at: Option<Instant>,
+    persist_backoff: u32,
+    /// A zero-window probe is due.
+    probe_due: bool,
+    /// A keep-alive is due.
+    keep_alive_due: bool,
+    /// Last time anything arrived, for keep-alive.
+    last_heard: Instant,
+    keep_alive_at: Option<Instant>,
+    keep_alive_sent: u8,
+    /// Challenge ACK limiter: the second it counts in and the count.
+    challenge_second: u64,
+    challenge_count: u8,
+
+    // Loss recovery.
+    cc: C,
+    dup_acks: u32,
+    /// In recovery until `snd_una` passes this (RFC 6582 "recover").
+    recovery: Option<SeqNumber>,
+    /// The highest sequence retransmitted in this recovery (RFC 6675
+    /// HighRxt).
+    high_rxt: SeqNumber,
+    scoreboard: Scoreboard,
+
+    stats: ConnectionStats,
+}
+
+impl Connection<Congestion> {
+    /// A connection that opens actively: it sends a SYN from `local_port`
+    /// to `remote_port` with initial sequence number `iss` (from
+    /// [`IsnGenerator`](super::isn::IsnGenerator)).
+    pub fn connect(
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNumber,
+        now: Instant,
+        config: Config,
+    ) -> Self {
+        let cc = Congestion::new(config.congestion, usize::from(DEFAULT_PEER_MSS));
+        Self::connect_with(local_port, remote_port, iss, now, config, cc)
+    }
+
+    /// A connection opened passively by the SYN `syn` (a listener matched
+    /// it): it answers with a SYN-ACK from sequence number `iss`.
+    pub fn accept(syn: &TcpRepr, iss: SeqNumber, now: Instant, config: Config) -> Self {
+        let cc = Congestion::new(config.congestion, usize::from(DEFAULT_PEER_MSS));
+        Self::accept_with(syn, iss, now, config, cc)
+    }
+}
+
+impl<C: CongestionControl> Connection<C> {
+    fn blank(
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNumber,
+        now: Instant,
+        config: Config,
+        cc: C,
+    ) -> Self {
+        Connection {
+            state: State::Closed,
+            config,
+            local_port,
+            remote_port,
+            close_reason: None,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            snd_wl1: SeqNumber(0),
+            snd_wl2: iss,
+            max_snd_wnd: 0,
+            snd_shift: 0,
+            mss: usize::from(DEFAULT_PEER_MSS),
+            fin_queued: false,
+            fin_seq: None,
+            rst_queued: false,
+            irs: SeqNumber(0),
+            rcv_nxt: SeqNumber(0),
+            rcv_adv: SeqNumber(0),
+            rcv_shift: 0,
+            scaling: false,
+            fin_received: false,
+            sack: false,
+            timestamps: false,
+            ts_recent: 0,
+            ts_recent_at: now,
+            // Derived from the ISN, which is unpredictable already.
+            ts_offset: iss.0.rotate_left(13) ^ 0x5bd1_e995,
+            ecn: false,
+            ecn_echo: false,
+            ecn_cwr: false,
+            ecn_recover: None,
+            rtt: RttEstimator::new(config.rto),
+            rtt_probe: None,
+            retransmit_at: None,
+            stalled_since: None,
+            syn_sent: 0,
+            ack_now: false,
+            ack_delayed_until: None,
+            unacked_segments: 0,
+            time_wait_until: None,
+            persist_at: None,
+            persist_backoff: 0,
+            probe_due: false,
+            keep_alive_due: false,
+            last_heard: now,
+            keep_alive_at: None,
+            keep_alive_sent: 0,
+            challenge_second: 0,
+            challenge_count: 0,
+            cc,
+            dup_acks: 0,
+            recovery: None,
+            high_rxt: iss,
+            scoreboard: Scoreboard::default(),
+            stats: ConnectionStats::default(),
+        }
+    }
+
+    /// [`Connection::connect`] with a congestion controller of the
+    /// caller's (its MSS is set once the handshake tells it).
+    pub fn connect_with(
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNumber,
+        now: Instant,
+        config: Config,
+        cc: C,
+    ) -> Self {
+        let mut conn = Self::blank(local_port, remote_port, iss, now, config, cc);
+        conn.state = State::SynSent;
+        conn.snd_nxt = iss;
+        conn
+    }
+
+    /// [`Connection::accept`] with a congestion controller of the caller's.
+    pub fn accept_with(syn: &TcpRepr, iss: SeqNumber, now: Instant, config: Config, cc: C) -> Self {
+        let mut conn = Self::blank(syn.dst_port, syn.src_port, iss, now, config, cc);
+        conn.state = State::SynReceived;
+        conn.take_syn(syn, now);
+        conn.ecn = config.ecn && syn.flags.contains(TcpFlags::ECE | TcpFlags::CWR);
+        conn
+    }
+
+    /// A connection established by a valid SYN cookie (RFC 4987): the
+    /// handshake's state was in the cookie, `ack` is the segment that
+    /// returned it. `iss` is the cookie (our ISN), `mss` the peer's MSS
+    /// the cookie encoded, `window_scale`/`sack` the options it encoded
+    /// (`None`/false when the peer sent no timestamps to carry them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_cookie(
+        ack: &TcpRepr,
+        iss: SeqNumber,
+        mss: u16,
+        window_scale: Option<u8>,
+        sack: bool,
+        now: Instant,
+        config: Config,
+        cc: C,
+    ) -> Self {
+        let mut conn = Self::blank(ack.dst_port, ack.src_port, iss, now, config, cc);
+        conn.state = State::Established;
+        conn.irs = ack.seq_number - 1u32;
+        conn.rcv_nxt = ack.seq_number;
+        conn.rcv_adv = ack.seq_number;
+        conn.snd_una = iss + 1u32;
+        conn.snd_nxt = conn.snd_una;
+        conn.snd_max = conn.snd_una;
+        conn.syn_sent = 1;
+        conn.set_peer_mss(Some(mss));
+        if let (Some(ours), Some(theirs)) = (config.window_scale, window_scale) {
+            conn.rcv_shift = ours.min(14);
+            conn.snd_shift = theirs.min(14);
+            conn.scaling = true;
+        }
+        conn.sack = config.sack && sack;
+        if let (true, Some((tsval, _))) = (config.timestamps, ack.timestamp) {
+            conn.timestamps = true;
+            conn.ts_recent = tsval;
+            conn.ts_recent_at = now;
+        }
+        conn.update_window(ack);
+        conn
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// The local port.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// The remote port.
+    pub fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+
+    /// The configuration (fixed at creation, except what the setters
+    /// change).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Turns Nagle's algorithm on or off (off: `TCP_NODELAY`).
+    pub fn set_nagle(&mut self, on: bool) {
+        self.config.nagle = on;
+    }
+
+    /// Sets the keep-alive idle time (`None`: off).
+    pub fn set_keep_alive(&mut self, idle: Option<Duration>) {
+        self.config.keep_alive = idle;
+        self.keep_alive_at = None;
+        self.keep_alive_sent = 0;
+    }
+
+    /// Sets the user timeout (`None`: never give up).
+    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.user_timeout = timeout;
+    }
+
+    /// The counters, with the current RTT and window figures.
+    pub fn stats(&self) -> ConnectionStats {
+        ConnectionStats {
+            srtt: self.rtt.srtt(),
+            rto: self.rtt.rto(),
+            cwnd: self.cc.window(),
+            ssthresh: self.cc.slow_start_threshold(),
+            send_window: self.snd_wnd,
+            mss: self.mss,
+            ..self.stats
+        }
+    }
+
+    /// The congestion controller.
+    pub fn congestion(&self) -> &C {
+        &self.cc
+    }
+
+    /// Whether the connection negotiated SACK, timestamps, window scaling
+    /// and ECN, in that order.
+    pub fn negotiated(&self) -> (bool, bool, Option<(u8, u8)>, bool) {
+        let scaling = self.scaling.then_some((self.snd_shift, self.rcv_shift));
+        (self.sack, self.timestamps, scaling, self.ecn)
+    }
+
+    /// The bytes in flight: sent and not acknowledged (sequence space).
+    pub fn in_flight(&self) -> usize {
+        self.snd_max.checked_distance(self.snd_una).unwrap_or(0)
+    }
+
+    /// The application is done sending: a FIN follows the queued data
+    /// (RFC 9293 3.10.4 CLOSE). Receiving goes on until the peer closes.
+    pub fn close(&mut self) {
+        match self.state {
+            State::SynSent => self.finish(CloseReason::Normal),
+            State::SynReceived | State::Established | State::CloseWait => self.fin_queued = true,
+            _ => {}
+        }
+    }
+
+    /// Ends the connection at once (RFC 9293 3.10.5 ABORT): a RST goes out
+    /// if the peer knows the connection, then it is closed.
+    pub fn abort(&mut self) {
+        match self.state {
+            State::Closed | State::TimeWait => self.finish(CloseReason::Aborted),
+            State::SynSent => self.finish(CloseReason::Aborted),
+            _ => self.rst_queued = true,
+        }
+    }
+
+    /// The peer's path MTU shrank to leave `payload` bytes for a segment
+    /// (ICMP fragmentation needed / packet too big, RFC 1191 / RFC 8201;
+    /// the endpoint subtracts the headers). Never grows the MSS, never
+    /// below 88 bytes (IPv4 minimum 576 minus headers is far above; this
+    /// only guards against forged tiny values).
+    pub fn reduce_mss(&mut self, payload: usize) {
+        let mss = payload.max(88);
+        if mss < self.mss {
+            self.mss = mss;
+            self.cc.set_mss(mss);
+            // The segments in flight were too large: send them again now
+            // rather than after a timeout (RFC 1191 section 6.5 spirit).
+            if self.in_flight() > 0 {
+                self.snd_nxt = self.snd_una;
+                self.retransmit_at = None;
+            }
+        }
+    }
+
+    /// When this connection next needs `poll_transmit` although no
+    /// segment arrived: the earliest of its timers.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.ack_now || self.rst_queued {
+            return Some(Instant::ZERO);
+        }
+        [
+            self.retransmit_at,
+            self.ack_delayed_until,
+            self.time_wait_until,
+            self.persist_at,
+            self.keep_alive_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ------------------------------------------------------------------
+    // Receiving
+    // ------------------------------------------------------------------
+
+    /// Takes the peer's SYN: its sequence number and options.
+    fn take_syn(&mut self, syn: &TcpRepr, now: Instant) {
+        self.irs = syn.seq_number;
+        self.rcv_nxt = syn.seq_number + 1u32;
+        self.rcv_adv = self.rcv_nxt;
+        self.set_peer_mss(syn.max_seg_size);
+        match (self.config.window_scale, syn.window_scale) {
+            (Some(ours), Some(theirs)) => {
+                self.rcv_shift = ours.min(14);
+                self.snd_shift = theirs.min(14);
+                self.scaling = true;
+            }
+            _ => {
+                self.rcv_shift = 0;
+                self.snd_shift = 0;
+                self.scaling = false;
+            }
+        }
+        self.sack = self.config.sack && syn.sack_permitted;
+        if let (true, Some((tsval, _))) = (self.config.timestamps, syn.timestamp) {
+            self.timestamps = true;
+            self.ts_recent = tsval;
+            self.ts_recent_at = now;
+        } else {
+            self.timestamps = false;
+        }
+        // The window of a SYN is never scaled (RFC 7323 2.2).
+        self.snd_wnd = usize::from(syn.window_len);
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = syn.seq_number;
+        self.snd_wl2 = syn.ack_number.unwrap_or(self.iss);
+    }
+
+    fn set_peer_mss(&mut self, peer: Option<u16>) {
+        let peer = usize::from(peer.unwrap_or(DEFAULT_PEER_MSS));
+        // Never above what our own link takes either.
+        let mss = peer.min(usize::from(self.config.mss)).max(88);
+        self.mss = mss;
+        self.cc.set_mss(self.payload_per_segment());
+    }
+
+    /// The payload one full segment carries: the MSS less the options
+    /// every segment repeats (RFC 9293 3.7.1 / RFC 6691).
+    fn payload_per_segment(&self) -> usize {
+        if self.timestamps {
+            self.mss.saturating_sub(TIMESTAMPS_LEN).max(1)
+        } else {
+            self.mss
+        }
+    }
+
+    /// Feeds one received segment (already checked: ports, checksum) with
+    /// its payload. `send` and `recv` are the application's buffers for
+    /// this connection.
+    pub fn on_segment(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload: &[u8],
+        send: &mut dyn SendBuffer,
+        recv: &mut dyn RecvBuffer,
+    ) -> Reaction {
+        let mut reaction = Reaction::default();
+        let payload = payload.get(..seg.payload_len).unwrap_or(payload);
+        match self.state {
+            State::Closed => {}
+            State::SynSent => self.on_segment_syn_sent(now, seg, &mut reaction),
+            _ => self.on_segment_synchronized(now, seg, payload, send, recv, &mut reaction),
+        }
+        if self.state == State::Closed {
+            reaction.closed = true;
+        }
+        reaction
+    }
+
+    /// RFC 9293 3.10.7.3, SYN-SENT.
+    fn on_segment_syn_sent(&mut self, now: Instant, seg: &TcpRepr, reaction: &mut Reaction) {
+        let rst = seg.flags.contains(TcpFlags::RST);
+        if let Some(ack) = seg.ack_number {
+            // Acceptable only if it acknowledges our SYN and nothing more.
+            if !(self.iss < ack && ack <= self.snd_max) {
+                if !rst {
+                    reaction.reset = Some(self.reset_for(seg));
+                }
+                return;
+            }
+        }
+        if rst {
+            // RFC 5961 3.2 / RFC 9293: only with an acceptable ACK.
+            if seg.ack_number.is_some() {
+                self.finish(CloseReason::Refused);
+            }
+            return;
+        }
+        if !seg.flags.contains(TcpFlags::SYN) {
+            return;
+        }
+        self.take_syn(seg, now);
+        self.ecn = self.config.ecn
+            && seg.flags.contains(TcpFlags::ECE)
+            && !seg.flags.contains(TcpFlags::CWR);
+        self.stats.segments_received += 1;
+        self.last_heard = now;
+        match seg.ack_number {
+            Some(ack) => {
+                self.snd_una = ack;
+                self.snd_nxt = self.snd_nxt.max(ack);
+                self.update_window_from_syn(seg);
+                self.take_rtt_sample(ack, now);
+                self.retransmit_at = None;
+                self.rtt_probe = None;
+                self.state = State::Established;
+                reaction.established = true;
+                self.ack_now = true;
+            }
+            None => {
+                // Simultaneous open (RFC 9293 3.5 figure 8): our SYN goes
+                // out again with the ACK of theirs.
+                self.state = State::SynReceived;
+                self.snd_nxt = self.iss;
+                self.retransmit_at = Some(now);
+            }
+        }
+    }
+
+    /// The window of a SYN-ACK: never scaled.
+    fn update_window_from_syn(&mut self, seg: &TcpRepr) {
+        self.snd_wnd = usize::from(seg.window_len);
+        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+        self.snd_wl1 = seg.seq_number;
+        self.snd_wl2 = seg.ack_number.unwrap_or(self.snd_una);
+    }
+
+    /// RFC 9293 3.10.7.4, every state from SYN-RECEIVED on.
+    fn on_segment_synchronized(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload: &[u8],
+        send: &mut dyn SendBuffer,
+        recv: &mut dyn RecvBuffer,
+        reaction: &mut Reaction,
+    ) {
+        let rst = seg.flags.contains(TcpFlags::RST);
+        let syn = seg.flags.contains(TcpFlags::SYN);
+
+        // PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate.
+        if self.timestamps
+            && !rst
+            && let Some((tsval, _)) = seg.timestamp
+        {
+            let stale = now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE;
+            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 && !stale {
+                self.stats.rejected += 1;
+                self.ack_now = true;
+                return;
+            }
+        }
+
+        // A retransmitted SYN of the handshake: answer with the SYN-ACK
+        // again (its ACK was lost).
+        if syn
+            && self.state == State::SynReceived
+            && seg.seq_number == self.irs
+            && seg.ack_number.is_none()
+        {
+            self.snd_nxt = self.iss;
+            self.retransmit_at = Some(now);
+            return;
+        }
+
+        // Sequence check (RFC 9293 3.10.7.4 first).
+        let window = self.receive_window_now(recv);
+        let seg_len = seg.segment_len();
+        if !self.acceptable(seg.seq_number, seg_len, window) {
+            self.stats.rejected += 1;
+            if !rst {
+                // RFC 9293: answer an unacceptable segment with an ACK
+                // (this also re-synchronizes a peer after lost ACKs).
+                self.ack_now = true;
+            }
+            return;
+        }
+
+        // RST (RFC 5961 3.2): exact match resets, anything else in the
+        // window gets a challenge ACK.
+        if rst {
+            if seg.seq_number == self.rcv_nxt {
+                let reason = if self.state == State::SynReceived {
+                    CloseReason::Refused
+                } else {
+                    CloseReason::Reset
+                };
+                self.finish(reason);
+            } else {
+                self.challenge_ack(now);
+            }
+            return;
+        }
+
+        // SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
+        if syn {
+            self.challenge_ack(now);
+            return;
+        }
+
+        let Some(ack) = seg.ack_number else {
+            return;
+        };
+        self.stats.segments_received += 1;
+        self.last_heard = now;
+        self.keep_alive_sent = 0;
+        self.keep_alive_at = None;
+
+        if self.state == State::SynReceived {
+            if self.snd_una < ack && ack <= self.snd_max {
+                self.state = State::Established;
+                reaction.established = true;
+                self.update_window(seg);
+            } else {
+                reaction.reset = Some(self.reset_for(seg));
+                return;
+            }
+        }
+
+        // Timestamps: remember the peer's clock (RFC 7323 4.3).
+        if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamp)
+            && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0
+            && seg.seq_number <= self.rcv_nxt
+        {
+            self.ts_recent = tsval;
+            self.ts_recent_at = now;
+        }
+
+        if !self.process_ack(now, seg, payload.len(), send, reaction) {
+            return;
+        }
+        if self.state == State::Closed {
+            return;
+        }
+
+        // Data (RFC 9293 3.10.7.4 seventh).
+        if !payload.is_empty() && self.state.may_receive() {
+            self.receive_data(now, seg, payload, recv, reaction);
+        }
+
+        // FIN (eighth): only once every byte before it is in.
+        if seg.flags.contains(TcpFlags::FIN) {
+            let fin_at = seg.seq_number + seg.payload_len;
+            if fin_at == self.rcv_nxt && !self.fin_received {
+                self.fin_received = true;
+                self.rcv_nxt += 1u32;
+                self.ack_now = true;
+                reaction.peer_closed = true;
+                match self.state {
+                    State::SynReceived | State::Established => self.state = State::CloseWait,
+                    State::FinWait1 => self.state = State::Closing,
+                    State::FinWait2 => self.enter_time_wait(now),
+                    _ => {}
+                }
+            } else if self.state == State::TimeWait {
+                // A retransmitted FIN: our ACK was lost; ACK again and
+                // restart the wait (RFC 9293 3.10.7.4).
+                self.ack_now = true;
+                self.enter_time_wait(now);
+            } else if self.fin_received {
+                self.ack_now = true;
+            }
+        }
+    }
+
+    /// The window to test arriving segments against: what we advertised
+    /// (never less, RFC 9293 3.8.6: a window must not shrink).
+    fn receive_window_now(&self, recv: &dyn RecvBuffer) -> usize {
+        let advertised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
+        advertised.max(recv.window().min(self.max_window()))
+    }
+
+    /// RFC 9293 3.10.7.4's acceptability table.
+    fn acceptable(&self, seq: SeqNumber, seg_len: usize, window: usize) -> bool {
+        let window = u32::try_from(window).unwrap_or(u32::MAX >> 1);
+        match (seg_len, window) {
+            (0, 0) => seq == self.rcv_nxt,
+            (0, _) => seq.in_window(self.rcv_nxt, window),
+            (_, 0) => false,
+            (len, _) => {
+                let last = seq + len.saturating_sub(1);
+                seq.in_window(self.rcv_nxt, window) || last.in_window(self.rcv_nxt, window)
+            }
+        }
+    }
+
+    /// Sends a challenge ACK unless this second's allowance is spent.
+    fn challenge_ack(&mut self, now: Instant) {
+        let second = now.secs();
+        if second != self.challenge_second {
+            self.challenge_second = second;
+            self.challenge_count = 0;
+        }
+        if self.challenge_count < CHALLENGE_ACKS_PER_SEC {
+            self.challenge_count += 1;
+            self.stats.challenge_acks += 1;
+            self.ack_now = true;
+        }
+    }
+
+    /// The RST answering `seg` (RFC 9293 3.10.7.1 and the unacceptable-ACK
+    /// cases): `<SEQ=SEG.ACK><CTL=RST>`, or `<SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+    /// <CTL=RST,ACK>` when the segment had no ACK.
+    pub fn reset_for(&self, seg: &TcpRepr) -> TcpRepr {
+        reset_for(seg)
+    }
+
+    /// The ACK field (fifth step). Returns false if the segment is to be
+    /// dropped here.
+    fn process_ack(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload_len: usize,
+        send: &mut dyn SendBuffer,
+        reaction: &mut Reaction,
+    ) -> bool {
+        let Some(ack) = seg.ack_number else {
+            return false;
+        };
+        // RFC 5961 5.2: acceptable when
+        // SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+        if ack > self.snd_max {
+            self.ack_now = true;
+            self.stats.rejected += 1;
+            return false;
+        }
+        let oldest = self.snd_una - (self.max_snd_wnd.min(1 << 30) as u32);
+        if ack < oldest {
+            self.ack_now = true;
+            self.stats.rejected += 1;
+            return false;
+        }
+
+        if self.ecn && seg.flags.contains(TcpFlags::ECE) && ack > self.snd_una {
+            self.on_ecn_echo(now);
+        }
+        if self.ecn && seg.flags.contains(TcpFlags::CWR) {
+            self.ecn_echo = false;
+        }
+
+        // SACK blocks (RFC 2018): only above SND.UNA and at most what we sent.
+        if self.sack {
+            for (s, e) in seg.sack_ranges.iter().flatten() {
+                self.scoreboard.add(
+                    SeqNumber(*s),
+                    SeqNumber(*e),
+                    ack.max(self.snd_una),
+                    self.snd_max,
+                );
+            }
+        }
+
+        let window_before = self.snd_wnd;
+        if ack > self.snd_una {
+            self.on_new_ack(now, ack, send, reaction);
+        } else if ack == self.snd_una {
+            // A duplicate ACK (RFC 5681 2): no data, no window change,
+            // data outstanding, not a SYN or FIN.
+            let wnd = usize::from(seg.window_len) << self.snd_shift;
+            if payload_len == 0
+                && !seg.flags.contains(TcpFlags::FIN)
+                && self.in_flight() > 0
+                && wnd == window_before
+            {
+                self.on_duplicate_ack(now);
+            }
+        }
+        // Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule).
+        if self.snd_wl1 < seg.seq_number || (self.snd_wl1 == seg.seq_number && self.snd_wl2 <= ack)
+        {
+            self.update_window(seg);
+        }
+        if self.snd_wnd > 0 {
+            self.persist_at = None;
+            self.persist_backoff = 0;
+        }
+
+        // The FIN's ACK moves the closing states on.
+        let fin_acked = self.fin_seq.is_some_and(|fin| ack > fin);
+        match self.state {
+            State::FinWait1 if fin_acked => self.state = State::FinWait2,
+            State::Closing if fin_acked => self.enter_time_wait(now),
+            State::LastAck if fin_acked => {
+                self.finish(CloseReason::Normal);
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn update_window(&mut self, seg: &TcpRepr) {
+        self.snd_wnd = usize::from(seg.window_len) << self.snd_shift;
+        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+        self.snd_wl1 = seg.seq_number;
+        self.snd_wl2 = seg.ack_number.unwrap_or(self.snd_wl2);
+    }
+
+    /// `ack` acknowledges new data.
+    fn on_new_ack(
+        &mut self,
+        now: Instant,
+        ack: SeqNumber,
+        send: &mut dyn SendBuffer,
+        reaction: &mut Reaction,
+    ) {
+        let flight_before = self.in_flight();
+        let acked = ack.checked_distance(self.snd_una).unwrap_or(0);
+        // Sequence space that is not data: our SYN (acknowledged while
+        // SYN-RECEIVED) and our FIN.
+        let mut data = acked;
+        if self.snd_una == self.iss {
+            data = data.saturating_sub(1);
+        }
+        if self.fin_seq.is_some_and(|fin| ack > fin) {
+            data = data.saturating_sub(1);
+        }
+        let data = data.min(send.len());
+        if data > 0 {
+            send.acknowledge(data);
+            reaction.writable = true;
+            self.stats.bytes_acked += data as u64;
+        }
+        self.snd_una = ack;
+        if self.snd_nxt < ack {
+            self.snd_nxt = ack;
+        }
+        if self.high_rxt < ack {
+            self.high_rxt = ack;
+        }
+        self.scoreboard.advance(ack);
+
+        let sample = self.take_rtt_sample(ack, now);
+        match self.recovery {
+            Some(point) if ack < point => {
+                // A partial ACK (RFC 6582 3.2 step 5): the next hole is
+                // lost too; retransmit from SND.UNA without waiting.
+                if !self.sack {
+                    self.high_rxt = ack;
+                }
+                self.dup_acks = 0;
+            }
+            Some(_) => {
+                self.recovery = None;
+                self.dup_acks = 0;
+                self.cc.on_recovery_end(now);
+            }
+            None => {
+                self.dup_acks = 0;
+                self.cc.on_ack(now, acked, flight_before, sample);
+            }
+        }
+
+        // RFC 6298 5.2 / 5.3: stop the timer when everything is
+        // acknowledged, restart it otherwise.
+        self.stalled_since = None;
+        if self.in_flight() == 0 {
+            self.retransmit_at = None;
+        } else {
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
+    }
+
+    /// Karn's rule: only the timed segment, and only if it was not sent
+    /// again, gives a sample.
+    fn take_rtt_sample(&mut self, ack: SeqNumber, now: Instant) -> Option<Duration> {
+        let (end, sent) = self.rtt_probe?;
+        if ack < end {
+            return None;
+        }
+        self.rtt_probe = None;
+        let rtt = now.saturating_duration_since(sent);
+        self.rtt.sample(rtt);
+        Some(rtt)
+    }
+
+    fn on_duplicate_ack(&mut self, now: Instant) {
+        self.dup_acks = self.dup_acks.saturating_add(1);
+        if self.recovery.is_some() {
+            return;
+        }
+        let lost = self.sack
+            && self
+                .scoreboard
+                .lost_below(self.payload_per_segment())
+                .is_some();
+        if self.dup_acks >= DUP_THRESHOLD || lost {
+            self.enter_recovery(now);
+        }
+    }
+
+    /// Fast retransmit (RFC 5681 3.2, RFC 6675 5 step 4).
+    fn enter_recovery(&mut self, now: Instant) {
+        // RFC 6582 4.1: not again for losses of the window already
+        // recovered (after a timeout, `recovery` marks its end).
+        self.recovery = Some(self.snd_max);
+        self.high_rxt = self.snd_una;
+        self.stats.fast_retransmits += 1;
+        self.cc.on_congestion_event(now, self.in_flight());
+        self.rtt_probe = None;
+    }
+
+    fn on_ecn_echo(&mut self, now: Instant) {
+        self.stats.ecn_signals += 1;
+        // Once per window (RFC 3168 6.1.2): not while recovering or while
+        // a CWR is still to be sent.
+        let reduced_lately = self.ecn_recover.is_some_and(|point| self.snd_una < point);
+        if self.recovery.is_none() && !reduced_lately {
+            self.cc.on_congestion_event(now, self.in_flight());
+            self.ecn_recover = Some(self.snd_max);
+            self.ecn_cwr = true;
+        }
+    }
+
+    /// The largest window we can advertise.
+    fn max_window(&self) -> usize {
+        usize::from(u16::MAX) << self.rcv_shift
+    }
+
+    /// Takes in-order or out-of-order data.
+    fn receive_data(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload: &[u8],
+        recv: &mut dyn RecvBuffer,
+        reaction: &mut Reaction,
+    ) {
+        // Trim what we have already (a retransmission overlapping data
+        // received); the front of the window is `rcv_nxt`.
+        let (offset, data) = match self.rcv_nxt.checked_distance(seg.seq_number) {
+            Some(already) => (0, payload.get(already..).unwrap_or(&[])),
+            None => (
+                seg.seq_number.checked_distance(self.rcv_nxt).unwrap_or(0),
+                payload,
+            ),
+        };
+        if data.is_empty() {
+            // A complete duplicate: ACK at once (RFC 5681 4.2, it may be
+            // a retransmission after our ACK was lost).
+            self.ack_now = true;
+            return;
+        }
+        let advanced = recv.write_at(offset, data);
+        if offset > 0 {
+            // Out of order: a duplicate ACK at once, with SACK (RFC 5681
+            // 4.2 SHOULD).
+            self.stats.out_of_order += 1;
+            self.ack_now = true;
+            return;
+        }
+        if advanced == 0 {
+            // The window was full: ACK so the peer learns it.
+            self.ack_now = true;
+            return;
+        }
+        self.rcv_nxt += advanced;
+        self.stats.bytes_received += advanced as u64;
+        reaction.readable = true;
+        if advanced > data.len() {
+            // Filled a gap (RFC 5681 4.2: ACK at once).
+            self.ack_now = true;
+        }
+        if seg.flags.contains(TcpFlags::CWR) {
+            self.ecn_echo = false;
+        }
+        self.schedule_ack(now, data.len());
+    }
+
+    /// Marks that the IP header of the segment just processed carried the
+    /// CE codepoint (RFC 3168 6.1.3): ACKs echo it until the peer's CWR.
+    pub fn on_congestion_experienced(&mut self) {
+        if self.ecn {
+            self.ecn_echo = true;
+            self.ack_now = true;
+        }
+    }
+
+    /// Delayed ACK: at least every second full-sized segment (RFC 5681 4.2),
+    /// otherwise within the configured delay.
+    fn schedule_ack(&mut self, now: Instant, len: usize) {
+        let Some(delay) = self.config.delayed_ack else {
+            self.ack_now = true;
+            return;
+        };
+        if len >= self.payload_per_segment() {
+            self.unacked_segments = self.unacked_segments.saturating_add(1);
+        }
+        if self.unacked_segments >= 2 {
+            self.ack_now = true;
+        } else if self.ack_delayed_until.is_none() {
+            self.ack_delayed_until = Some(now + delay);
+        }
+    }
+
+    fn enter_time_wait(&mut self, now: Instant) {
+        self.state = State::TimeWait;
+        self.time_wait_until = Some(now + self.config.time_wait);
+        self.retransmit_at = None;
+        self.persist_at = None;
+        self.keep_alive_at = None;
+    }
+
+    fn finish(&mut self, reason: CloseReason) {
+        self.state = State::Closed;
+        self.close_reason.get_or_insert(reason);
+        self.retransmit_at = None;
+        self.ack_delayed_until = None;
+        self.time_wait_until = None;
+        self.persist_at = None;
+        self.keep_alive_at = None;
+        self.ack_now = false;
+    }
+
+    // ------------------------------------------------------------------
+    // Timers
+    // ------------------------------------------------------------------
+
+    /// Runs the timers that are due at `now`. `poll_transmit` calls it; an
+    /// endpoint calls it for connections it does not poll.
+    pub fn on_timers(&mut self, now: Instant, send: &dyn SendBuffer) {
+        if let Some(at) = self.time_wait_until
+            && now >= at
+        {
+            self.finish(CloseReason::Normal);
+            return;
+        }
+        if self.ack_delayed_until.is_some_and(|at| now >= at) {
+            self.ack_now = true;
+        }
+        if self.retransmit_at.is_some_and(|at| now >= at) {
+            self.on_retransmit_timeout(now);
+        }
+        if self.persist_at.is_some_and(|at| now >= at) {
+            self.persist_at = None;
+            self.persist_backoff = self.persist_backoff.saturating_add(1);
+            // The probe goes out in poll_transmit: one byte past the
+            // window (RFC 9293 3.8.6.1).
+            self.stats.window_probes += 1;
+            self.probe_due = true;
+        }
+        let _ = send;
+        if let (Some(idle), true) = (self.config.keep_alive, self.state == State::Established)
+            && self.in_flight() == 0
+        {
+            let at = *self.keep_alive_at.get_or_insert(self.last_heard + idle);
+            if now >= at {
+                if self.keep_alive_sent >= self.config.keep_alive_probes {
+                    self.rst_queued = true;
+                    self.close_reason = Some(CloseReason::TimedOut);
+                } else {
+                    self.keep_alive_sent += 1;
+                    self.keep_alive_due = true;
+                    // Probes repeat at the RTO-like interval of 75 s in
+                    // RFC 1122; we use a tenth of the idle time, at least 1 s.
+                    let interval = (idle / 10).max(Duration::from_secs(1));
+                    self.keep_alive_at = Some(now + interval);
+                }
+            }
+        }
+    }
+
+    fn on_retransmit_timeout(&mut self, now: Instant) {
+        self.retransmit_at = None;
+        match self.state {
+            State::SynSent | State::SynReceived => {
+                if self.syn_sent >= self.config.syn_retries.max(1) {
+                    self.finish(CloseReason::TimedOut);
+                    return;
+                }
+                self.rtt.back_off();
+                self.snd_nxt = self.iss;
+                self.stats.timeouts += 1;
+                return;
+            }
+            _ => {}
+        }
+        if self.in_flight() == 0 {
+            return;
+        }
+        let stalled = *self.stalled_since.get_or_insert(now);
+        if let Some(limit) = self.config.user_timeout
+            && now.saturating_duration_since(stalled) >= limit
+        {
+            self.rst_queued = true;
+            self.close_reason = Some(CloseReason::TimedOut);
+            return;
+        }
+        self.stats.timeouts += 1;
+        self.cc.on_timeout(now, self.in_flight());
+        self.rtt.back_off();
+        // Go back: everything unacknowledged is sent again, in order. The
+        // peer may have dropped what it SACKed (RFC 2018 8).
+        self.snd_nxt = self.snd_una;
+        self.scoreboard.clear();
+        self.recovery = Some(self.snd_max);
+        self.high_rxt = self.snd_una;
+        self.dup_acks = 0;
+        self.rtt_probe = None;
+        if self.fin_seq.is_some_and(|fin| fin >= self.snd_una) {
+            self.fin_seq = None;
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Sending
+    // ------------------------------------------------------------------
+
+    /// The next segment to send at `now`, if any, with at most
+    /// `max_payload` bytes of payload (what the frame has room for).
+    /// Nothing changes until [`on_transmitted`](Self::on_transmitted)
+    /// reports it sent (timers that are due do run).
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        max_payload: usize,
+    ) -> Option<Transmit> {
+        self.on_timers(now, send);
+        if self.rst_queued {
+            let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
+            repr.ack_number = None;
+            repr.window_len = 0;
+            repr.timestamp = None;
+            repr.sack_ranges = [None; 4];
+            return Some(Transmit {
+                repr,
+                offset: 0,
+                ect: false,
+            });
+        }
+        match self.state {
+            State::Closed | State::TimeWait if !self.ack_now => return None,
+            State::Closed => return None,
+            State::SynSent if self.snd_nxt == self.iss => return Some(self.syn(now, recv, false)),
+            State::SynReceived if self.snd_nxt == self.iss => {
+                return Some(self.syn(now, recv, true));
+            }
+            State::SynSent => return None,
+            _ => {}
+        }
+        if let Some(t) = self.data_segment(now, send, recv, max_payload) {
+            return Some(t);
+        }
+        // Whatever held data back, unacknowledged data always has a timer
+        // (RFC 6298 5.1): a connection must never wait without one.
+        if self.in_flight() > 0 && self.retransmit_at.is_none() && self.state.is_synchronized() {
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
+        if self.keep_alive_due {
+            // RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data.
+            let repr = self.header(now, TcpFlags::empty(), self.snd_una - 1u32, recv);
+            return Some(Transmit {
+                repr,
+                offset: 0,
+                ect: false,
+            });
+        }
+        if self.ack_now || self.window_update_due(recv) {
+            let repr = self.header(now, TcpFlags::empty(), self.snd_nxt, recv);
+            return Some(Transmit {
+                repr,
+                offset: 0,
+                ect: false,
+            });
+        }
+        None
+    }
+
+    /// The SYN (or SYN-ACK) with our options.
+    fn syn(&self, now: Instant, recv: &dyn RecvBuffer, ack: bool) -> Transmit {
+        let window = recv.window().min(usize::from(u16::MAX));
+        let mut flags = TcpFlags::SYN;
+        let ecn = if ack { self.ecn } else { self.config.ecn };
+        if ecn {
+            flags |= if ack {
+                TcpFlags::ECE
+            } else {
+                TcpFlags::ECE | TcpFlags::CWR
+            };
+        }
+        // A SYN-ACK offers only what the peer offered too (RFC 7323 1.3,
+        // RFC 2018 2).
+        let (wscale, sack, ts) = if ack {
+            (
+                self.scaling.then_some(self.rcv_shift),
+                self.sack,
+                self.timestamps,
+            )
+        } else {
+            (
+                self.config.window_scale,
+                self.config.sack,
+                self.config.timestamps,
+            )
+        };
+        let repr = TcpRepr {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            flags,
+            seq_number: self.iss,
+            ack_number: ack.then_some(self.rcv_nxt),
+            window_len: window as u16,
+            window_scale: wscale,
+            max_seg_size: Some(self.config.mss),
+            sack_permitted: sack,
+            timestamp: ts.then(|| (self.ts_clock(now), if ack { self.ts_recent } else { 0 })),
+            ..TcpRepr::default()
+        };
+        Transmit {
+            repr,
+            offset: 0,
+            ect: false,
+        }
+    }
+
+    /// Our timestamp clock (RFC 7323 5.4): milliseconds, offset per
+    /// connection.
+    fn ts_clock(&self, now: Instant) -> u32 {
+        (now.as_millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// The window to advertise, in bytes, with receiver-side silly-window
+    /// avoidance (RFC 9293 3.8.6.2.2): the right edge moves only in steps
+    /// of at least one MSS, and never back.
+    fn advertised_window(&self, recv: &dyn RecvBuffer) -> usize {
+        let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
+        let available = recv.window().min(self.max_window());
+        if available >= promised.saturating_add(self.mss.min(available / 2).max(1)) {
+            available
+        } else {
+            promised
+        }
+    }
+
+    /// Whether the window opened enough to tell the peer without waiting
+    /// for data to carry it (it may be waiting on a closed window).
+    fn window_update_due(&self, recv: &dyn RecvBuffer) -> bool {
+        if !self.state.may_receive() || self.fin_received {
+            return false;
+        }
+        let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
+        let available = recv.window().min(self.max_window());
+        (promised < self.mss && available >= self.mss.saturating_mul(2))
+            || (available > promised.saturating_mul(2)
+                && available - promised >= self.mss.saturating_mul(2))
+    }
+
+    /// A header from this connection: ACK, window, timestamps and SACK
+    /// blocks as they stand.
+    fn header(
+        &self,
+        now: Instant,
+        flags: TcpFlags,
+        seq: SeqNumber,
+        recv: &dyn RecvBuffer,
+    ) -> TcpRepr {
+        let window = self.advertised_window(recv) >> self.rcv_shift;
+        let mut flags = flags;
+        if self.ecn_echo {
+            flags |= TcpFlags::ECE;
+        }
+        let mut repr = TcpRepr {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            flags,
+            seq_number: seq,
+            ack_number: Some(self.rcv_nxt),
+            window_len: window.min(usize::from(u16::MAX)) as u16,
+            timestamp: self
+                .timestamps
+                .then(|| (self.ts_clock(now), self.ts_recent)),
+            ..TcpRepr::default()
+        };
+        if self.sack {
+            let mut held = [(0usize, 0usize); 4];
+            let n = recv.held(&mut held).min(held.len());
+            for (slot, &(start, end)) in repr.sack_ranges.iter_mut().zip(&held[..n]) {
+                if start < end {
+                    *slot = Some(((self.rcv_nxt + start).0, (self.rcv_nxt + end).0));
+                }
+            }
+        }
+        repr
+    }
+
+    /// The RFC 6675 pipe: bytes thought to be in the network.
+    fn pipe(&self) -> usize {
+        let flight = self.in_flight();
+        if self.sack {
+            let sacked = self.scoreboard.sacked_bytes();
+            let (lost, resent) = match self.scoreboard.lost_below(self.payload_per_segment()) {
+                Some(edge) => (
+                    self.scoreboard.holes_between(self.snd_una, edge),
+                    self.scoreboard
+                        .holes_between(self.snd_una, self.high_rxt.min(edge)),
+                ),
+                None => (0, 0),
+            };
+            flight
+                .saturating_sub(sacked)
+                .saturating_sub(lost)
+                .saturating_add(resent)
+        } else {
+            let left = (self.dup_acks as usize).saturating_mul(self.payload_per_segment());
+            let resent = self.high_rxt.checked_distance(self.snd_una).unwrap_or(0);
+            flight.saturating_sub(left).saturating_add(resent)
+        }
+    }
+
+    /// The next retransmission of loss recovery (RFC 6675 NextSeg rule 1;
+    /// RFC 6582 without SACK): where it starts and how long it may be.
+    fn next_lost(&self, seg_max: usize) -> Option<(SeqNumber, usize)> {
+        let mut start = self.high_rxt.max(self.snd_una);
+        if self.sack {
+            let edge = self.scoreboard.lost_below(self.payload_per_segment())?;
+            // Skip SACKed ranges.
+            while let Some(end) = self.scoreboard.covering(start) {
+                start = end;
+            }
+            if start.partial_cmp(&edge) != Some(core::cmp::Ordering::Less) {
+                return None;
+            }
+            // Up to the next SACKed range.
+            let next_sacked = self
+                .scoreboard
+                .ranges()
+                .iter()
+                .map(|&(s, _)| s)
+                .find(|&s| start < s)
+                .unwrap_or(edge);
+            let room = next_sacked.checked_distance(start).unwrap_or(0);
+            Some((start, room.min(seg_max)))
+        } else {
+            // NewReno: one segment from SND.UNA after each (partial) ACK.
+            if self.high_rxt > self.snd_una {
+                return None;
+            }
+            let room = self.snd_max.checked_distance(start).unwrap_or(0);
+            Some((start, room.min(seg_max)))
+        }
+    }
+
+    /// A segment carrying data (new, or again), or a FIN.
+    fn data_segment(
+        &mut self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        max_payload: usize,
+    ) -> Option<Transmit> {
+        if !matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        ) {
+            return None;
+        }
+        let seg_max = self.payload_per_segment().min(max_payload);
+        if seg_max == 0 {
+            return None;
+        }
+        let queued = send.len();
+        let cwnd = self.cc.window();
+
+        // Loss recovery first.
+        if self.recovery.is_some() && self.snd_nxt == self.snd_max {
+            let first = self.high_rxt == self.snd_una;
+            if (first || self.pipe().saturating_add(seg_max) <= cwnd)
+                && let Some((seq, room)) = self.next_lost(seg_max)
+                && let Some(t) = self.segment_at(now, seq, room, queued, recv)
+            {
+                return Some(t);
+            }
+        }
+
+        let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
+        let fin_pending = self.fin_queued && self.fin_seq.is_none();
+        let available = queued.saturating_sub(offset);
+        if available == 0 && !fin_pending {
+            return None;
+        }
+        // After a timeout SND.NXT went back: what was sent since counts.
+        let flight = if self.recovery.is_some() && self.snd_nxt == self.snd_max {
+            self.pipe()
+        } else {
+            offset
+        };
+        let cwnd_room = cwnd.saturating_sub(flight);
+        let wnd_room = self.snd_wnd.saturating_sub(offset);
+        let mut len = seg_max.min(available).min(cwnd_room).min(wnd_room);
+
+        if available > 0 && wnd_room == 0 {
+            // Zero window: probe with one byte past it, with backoff
+            // (RFC 9293 3.8.6.1), only when nothing else is outstanding.
+            if self.probe_due {
+                return self.segment_at(now, self.snd_nxt, 1, queued, recv);
+            }
+            if self.persist_at.is_none() && self.in_flight() == 0 {
+                let backoff = 1u32 << self.persist_backoff.min(16);
+                let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+                self.persist_at = Some(now + wait);
+            }
+            return None;
+        }
+        let all = len == available;
+        if len < seg_max && available > 0 {
+            // Nagle (RFC 9293 3.7.4): a small segment waits while data is
+            // unacknowledged, unless closing needs it out.
+            let unacked = self.in_flight() > 0;
+            if self.config.nagle && unacked && !fin_pending {
+                return None;
+            }
+            // Sender SWS avoidance (RFC 9293 3.8.6.2.1): send a full
+            // segment, everything queued, or half the peer's largest window.
+            let half_window = self.max_snd_wnd / 2;
+            if !(all || (len > 0 && len >= half_window)) {
+                return None;
+            }
+            if len == 0 {
+                return None;
+            }
+        }
+        if len == 0 && !(fin_pending && available == 0) {
+            return None;
+        }
+        if len > available {
+            len = available;
+        }
+        self.segment_at(now, self.snd_nxt, len, queued, recv)
+    }
+
+    /// The segment with data from `seq`, `len` bytes at most, adding the
+    /// FIN where the data ends and the application closed.
+    fn segment_at(
+        &self,
+        now: Instant,
+        seq: SeqNumber,
+        len: usize,
+        queued: usize,
+        recv: &dyn RecvBuffer,
+    ) -> Option<Transmit> {
+        let offset = seq.checked_distance(self.snd_una)?;
+        let len = len.min(queued.saturating_sub(offset));
+        let mut flags = TcpFlags::empty();
+        let ends_data = offset + len == queued;
+        if self.fin_queued && ends_data {
+            flags |= TcpFlags::FIN;
+        }
+        if len == 0 && !flags.contains(TcpFlags::FIN) {
+            return None;
+        }
+        if len > 0 && ends_data {
+            flags |= TcpFlags::PSH;
+        }
+        let new_data = seq >= self.snd_max;
+        if self.ecn_cwr && new_data && len > 0 {
+            flags |= TcpFlags::CWR;
+        }
+        let mut repr = self.header(now, flags, seq, recv);
+        repr.payload_len = len;
+        Some(Transmit {
+            repr,
+            offset,
+            ect: self.ecn && new_data && len > 0,
+        })
+    }
+
+    /// The segment `t` from [`poll_transmit`](Self::poll_transmit) was
+    /// queued at `now`: advances the send state and the timers.
+    pub fn on_transmitted(&mut self, now: Instant, t: &Transmit) {
+        let repr = &t.repr;
+        self.stats.segments_sent += 1;
+        if repr.flags.contains(TcpFlags::RST) {
+            self.rst_queued = false;
+            self.finish(CloseReason::Aborted);
+            return;
+        }
+        if repr.ack_number.is_some() {
+            self.ack_now = false;
+            self.ack_delayed_until = None;
+            self.unacked_segments = 0;
+            let window = if repr.flags.contains(TcpFlags::SYN) {
+                usize::from(repr.window_len)
+            } else {
+                usize::from(repr.window_len) << self.rcv_shift
+            };
+            let edge = self.rcv_nxt + window;
+            if edge > self.rcv_adv {
+                self.rcv_adv = edge;
+            }
+        }
+        if repr.flags.contains(TcpFlags::CWR) {
+            self.ecn_cwr = false;
+        }
+        let seq = repr.seq_number;
+        let seg_len = repr.segment_len();
+        if repr.flags.contains(TcpFlags::SYN) {
+            self.syn_sent = self.syn_sent.saturating_add(1);
+            if self.syn_sent == 1 {
+                self.rtt_probe = Some((seq + 1u32, now));
+            } else {
+                self.stats.retransmissions += 1;
+                self.rtt_probe = None;
+            }
+            self.snd_nxt = seq + 1u32;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            self.retransmit_at = Some(now + self.rtt.rto());
+            return;
+        }
+        if seg_len == 0 {
+            if self.keep_alive_due && seq == self.snd_una - 1u32 {
+                self.keep_alive_due = false;
+            }
+            return;
+        }
+        let end = seq + seg_len;
+        let probe = self.probe_due && repr.payload_len == 1 && seq == self.snd_nxt;
+        if probe {
+            self.probe_due = false;
+            let backoff = 1u32 << self.persist_backoff.min(16);
+            let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+            self.persist_at = Some(now + wait);
+        }
+        let again = seq < self.snd_max;
+        if again {
+            self.stats.retransmissions += 1;
+            if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
+                self.rtt_probe = None;
+            }
+        } else {
+            self.stats.bytes_sent += repr.payload_len as u64;
+            if self.rtt_probe.is_none() {
+                self.rtt_probe = Some((end, now));
+            }
+        }
+        if seq == self.snd_nxt {
+            self.snd_nxt = end;
+        } else {
+            // A recovery retransmission ahead of or behind SND.NXT.
+            self.high_rxt = self.high_rxt.max(end);
+        }
+        if self.recovery.is_some() && seq == self.snd_una && !self.sack {
+            self.high_rxt = self.high_rxt.max(end);
+        }
+        if self.snd_max < end {
+            self.snd_max = end;
+        }
+        if repr.flags.contains(TcpFlags::FIN) {
+            self.fin_seq = Some(end - 1u32);
+            match self.state {
+                State::Established => self.state = State::FinWait1,
+                State::CloseWait => self.state = State::LastAck,
+                _ => {}
+            }
+        }
+        if self.retransmit_at.is_none() && !probe {
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
+    }
+}
+
+/// The RST answering `seg`, which reached no connection or an
+/// unacceptable ACK (RFC 9293 3.10.7.1): `<SEQ=SEG.ACK><CTL=RST>` when it
+/// had an ACK, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
+pub fn reset_for(seg: &TcpRepr) -> TcpRepr {
+    let base = TcpRepr {
+        src_port: seg.dst_port,
+        dst_port: seg.src_port,
+        flags: TcpFlags::RST,
+        ..TcpRepr::default()
+    };
+    match seg.ack_number {
+        Some(ack) => TcpRepr {
+            seq_number: ack,
+            ..base
+        },
+        None => TcpRepr {
+            seq_number: SeqNumber(0),
+            ack_number: Some(seg.seq_number + seg.segment_len()),
+            ..base
+        },
+    }
+}
