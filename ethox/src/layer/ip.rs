@@ -1976,6 +1976,16 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         self.reassembled.is_some()
     }
 
+    /// Whether the destination is one of this host's unicast addresses
+    /// (not a broadcast or multicast address). Connection-oriented
+    /// transports accept nothing else (RFC 1122 4.2.3.10).
+    pub fn is_unicast_to_host(&self) -> bool {
+        match self.repr {
+            IpRepr::V4(r) => self.endpoint.has_v4(r.dst),
+            IpRepr::V6(r) => self.endpoint.has_v6(r.dst),
+        }
+    }
+
     /// The source address a reply should carry: the destination if it is
     /// ours, else this host's address for answering the sender.
     fn reply_source(&self) -> Result<IpAddr, Error> {
