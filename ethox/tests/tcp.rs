@@ -3,11 +3,11 @@
 //! closes, resets for closed ports, SYN cookies when the backlog is full.
 
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
 use ethox::layer::route::Routes;
-use ethox::layer::tcp::buffer::{RecvBuffer, SendBuffer};
+use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer};
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
 use ethox::layer::tcp::{self, Buffers, Event, Handle, Io, Listener, Secrets, Slot};
 use ethox::layer::{eth, ip};
@@ -22,67 +22,50 @@ type Nic = MemoryNic<Vec<u8>, SLOTS>;
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
-/// A send buffer over a deque.
-#[derive(Default)]
-struct VecSend(VecDeque<u8>);
-
-impl SendBuffer for VecSend {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn read_at(&self, offset: usize, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.0.len().saturating_sub(offset));
-        let (front, back) = self.0.range(offset..offset + n).as_slices();
-        dst[..front.len()].copy_from_slice(front);
-        dst[front.len()..n].copy_from_slice(back);
-        n
-    }
-    fn acknowledge(&mut self, n: usize) {
-        self.0.drain(..n);
-    }
+/// One connection's side of the application: the ready-made ring
+/// buffers, the bytes still to write into the send ring, and everything
+/// read from the receive ring.
+struct Conn {
+    send: RingSendBuffer<'static>,
+    recv: RingRecvBuffer<'static>,
+    pending: VecDeque<u8>,
+    received: Vec<u8>,
 }
 
-/// A receive buffer: in-order bytes, plus held out-of-order ones.
-struct VecRecv {
-    data: Vec<u8>,
-    capacity: usize,
-    held: BTreeMap<usize, u8>,
-}
-
-impl RecvBuffer for VecRecv {
-    fn window(&self) -> usize {
-        self.capacity - self.data.len()
-    }
-    fn write_at(&mut self, offset: usize, data: &[u8]) -> usize {
-        if offset == 0 && self.held.is_empty() {
-            let n = data.len().min(self.window());
-            self.data.extend_from_slice(&data[..n]);
-            return n;
+impl Conn {
+    fn new(window: usize) -> Conn {
+        Conn {
+            send: RingSendBuffer::new(vec![0; 128 * 1024]),
+            recv: RingRecvBuffer::new(vec![0; window]),
+            pending: VecDeque::new(),
+            received: Vec::new(),
         }
-        let window = self.window();
-        for (i, &b) in data.iter().enumerate() {
-            if offset + i < window {
-                self.held.insert(offset + i, b);
+    }
+
+    /// Moves pending bytes into the send ring and received ones out.
+    fn pump(&mut self) {
+        while !self.pending.is_empty() {
+            let (front, _) = self.pending.as_slices();
+            let n = self.send.write(front);
+            if n == 0 {
+                break;
             }
+            self.pending.drain(..n);
         }
-        let mut advanced = 0;
-        while let Some(b) = self.held.remove(&advanced) {
-            self.data.push(b);
-            advanced += 1;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = self.recv.read(&mut chunk);
+            if n == 0 {
+                break;
+            }
+            self.received.extend_from_slice(&chunk[..n]);
         }
-        if advanced > 0 {
-            self.held = std::mem::take(&mut self.held)
-                .into_iter()
-                .map(|(k, v)| (k - advanced, v))
-                .collect();
-        }
-        advanced
     }
 }
 
 /// The application: buffers per table slot, and a log of events.
 struct App {
-    bufs: Vec<(VecSend, VecRecv)>,
+    conns: Vec<Conn>,
     events: Vec<(Handle, Event)>,
     window: usize,
 }
@@ -90,35 +73,37 @@ struct App {
 impl App {
     fn new(slots: usize, window: usize) -> App {
         App {
-            bufs: (0..slots)
-                .map(|_| (VecSend::default(), VecRecv { data: Vec::new(), capacity: window, held: BTreeMap::new() }))
-                .collect(),
+            conns: (0..slots).map(|_| Conn::new(window)).collect(),
             events: Vec::new(),
             window,
         }
     }
-    fn send_buf(&mut self, h: Handle) -> &mut VecSend {
-        &mut self.bufs[h.index as usize].0
+    fn write(&mut self, h: Handle, data: &[u8]) {
+        self.conns[h.index as usize].pending.extend(data);
     }
     fn received(&self, h: Handle) -> &[u8] {
-        &self.bufs[h.index as usize].1.data
+        &self.conns[h.index as usize].received
     }
     fn saw(&self, h: Handle, e: Event) -> bool {
         self.events.contains(&(h, e))
+    }
+    fn pump(&mut self) {
+        self.conns.iter_mut().for_each(Conn::pump);
     }
 }
 
 impl Io for App {
     fn buffers(&mut self, conn: Handle) -> Option<Buffers<'_>> {
-        let (send, recv) = self.bufs.get_mut(conn.index as usize)?;
-        Some(Buffers { send, recv })
+        let c = self.conns.get_mut(conn.index as usize)?;
+        Some(Buffers {
+            send: &mut c.send,
+            recv: &mut c.recv,
+        })
     }
     fn event(&mut self, conn: Handle, event: Event) {
         if event == Event::Incoming {
             // A fresh connection in this slot: fresh buffers.
-            let window = self.window;
-            self.bufs[conn.index as usize] =
-                (VecSend::default(), VecRecv { data: Vec::new(), capacity: window, held: BTreeMap::new() });
+            self.conns[conn.index as usize] = Conn::new(self.window);
         }
         self.events.push((conn, event));
     }
@@ -160,18 +145,27 @@ impl Host {
 
     fn send(&mut self) -> usize {
         self.nic
-            .tx(SLOTS, self.eth.send(self.ip.send(self.tcp.send(&mut self.app))))
+            .tx(
+                SLOTS,
+                self.eth.send(self.ip.send(self.tcp.send(&mut self.app))),
+            )
             .unwrap()
     }
 
     fn receive(&mut self) -> usize {
         self.nic
-            .rx(SLOTS, self.eth.recv(self.ip.recv(self.tcp.recv(&mut self.app))))
+            .rx(
+                SLOTS,
+                self.eth.recv(self.ip.recv(self.tcp.recv(&mut self.app))),
+            )
             .unwrap()
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.tcp.next_deadline(), self.ip.next_deadline()].into_iter().flatten().min()
+        [self.tcp.next_deadline(), self.ip.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -200,6 +194,8 @@ impl Net {
     /// `horizon`; fails if that takes more than `steps` rounds.
     fn run(&mut self, steps: usize, horizon: Duration) {
         for _ in 0..steps {
+            self.a.app.pump();
+            self.b.app.pump();
             let mut moved = 0;
             moved += self.a.send();
             MemoryLink::transfer(&mut self.a.nic, &mut self.b.nic);
@@ -208,7 +204,10 @@ impl Net {
             MemoryLink::transfer(&mut self.b.nic, &mut self.a.nic);
             moved += self.a.receive();
             if moved == 0 {
-                let next = [self.a.deadline(), self.b.deadline()].into_iter().flatten().min();
+                let next = [self.a.deadline(), self.b.deadline()]
+                    .into_iter()
+                    .flatten()
+                    .min();
                 match next {
                     Some(at) if at <= self.now => {}
                     Some(at) if at <= self.now + horizon => self.set_time(at),
@@ -221,7 +220,9 @@ impl Net {
 }
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8)
+        .collect()
 }
 
 /// A connects to B's port 80 and the handshake completes.
@@ -229,10 +230,18 @@ fn connected(config: Config) -> (Net, Handle, Handle) {
     let mut net = Net::new(config);
     net.b.tcp.listen(80, 4).unwrap();
     let now = net.now;
-    let client = net.a.tcp.connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now).unwrap();
+    let client = net
+        .a
+        .tcp
+        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
+        .unwrap();
     net.run(100, Duration::from_secs(5));
     assert_eq!(net.a.tcp.state(client), State::Established);
-    let server = net.b.tcp.accept(80).expect("an established connection to accept");
+    let server = net
+        .b
+        .tcp
+        .accept(80)
+        .expect("an established connection to accept");
     assert_eq!(net.b.tcp.state(server), State::Established);
     assert!(net.a.app.saw(client, Event::Established));
     assert!(net.b.app.saw(server, Event::Incoming));
@@ -244,8 +253,8 @@ fn connect_accept_transfer_close() {
     let (mut net, client, server) = connected(Config::default());
     let up = pattern(1_000_000, 1);
     let down = pattern(300_000, 2);
-    net.a.app.send_buf(client).0.extend(&up);
-    net.b.app.send_buf(server).0.extend(&down);
+    net.a.app.write(client, &up);
+    net.b.app.write(server, &down);
     net.a.tcp.close(client).unwrap();
     net.run(10_000, Duration::from_secs(1));
     assert_eq!(net.b.app.received(server).len(), up.len());
@@ -266,7 +275,11 @@ fn connect_accept_transfer_close() {
 fn closed_port_answers_reset() {
     let mut net = Net::new(Config::default());
     let now = net.now;
-    let client = net.a.tcp.connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 81), now).unwrap();
+    let client = net
+        .a
+        .tcp
+        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 81), now)
+        .unwrap();
     net.run(100, Duration::from_secs(5));
     assert!(net.a.app.saw(client, Event::Closed(CloseReason::Refused)));
     assert_eq!(net.b.tcp.stats().rx_no_connection, 1);
@@ -278,7 +291,11 @@ fn full_backlog_answers_with_syn_cookies() {
     let mut net = Net::new(Config::default());
     net.b.tcp.listen(80, 0).unwrap();
     let now = net.now;
-    let client = net.a.tcp.connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now).unwrap();
+    let client = net
+        .a
+        .tcp
+        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
+        .unwrap();
     net.run(100, Duration::from_secs(5));
     assert_eq!(net.a.tcp.state(client), State::Established);
     let stats = net.b.tcp.stats();
@@ -289,7 +306,7 @@ fn full_backlog_answers_with_syn_cookies() {
     let (sack, ts, scale, _) = net.b.tcp.connection(server).unwrap().negotiated();
     assert!(sack && ts && scale.is_some());
     let data = pattern(200_000, 3);
-    net.a.app.send_buf(client).0.extend(&data);
+    net.a.app.write(client, &data);
     net.run(10_000, Duration::from_secs(1));
     assert!(net.b.app.received(server) == data.as_slice());
 }

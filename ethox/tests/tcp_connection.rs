@@ -96,7 +96,7 @@ struct Side {
 
 impl Side {
     fn poll(&mut self, now: Instant) -> Option<(TcpRepr, Vec<u8>)> {
-        let t: Transmit = self.conn.poll_transmit(now, &self.send, &self.recv, 1460)?;
+        let t: Transmit = self.conn.poll_transmit(now, &self.send, &self.recv, 1480)?;
         let mut payload = vec![0; t.repr.payload_len];
         let n = self.send.read_at(t.offset, &mut payload);
         assert_eq!(n, payload.len(), "send buffer short for {:?}", t);

@@ -484,6 +484,9 @@ pub struct Connection<C = Congestion> {
     ack_delayed_until: Option<Instant>,
     /// Full segments received since the last ACK.
     unacked_segments: u8,
+    /// The largest payload the peer has sent: what "full-sized" means for
+    /// delayed ACKs (the peer's segments may be smaller than our MSS).
+    rcv_mss: usize,
     /// TIME-WAIT ends.
     time_wait_until: Option<Instant>,
     /// Zero-window probing.
@@ -589,6 +592,7 @@ impl<C: CongestionControl> Connection<C> {
             ack_now: false,
             ack_delayed_until: None,
             unacked_segments: 0,
+            rcv_mss: 0,
             time_wait_until: None,
             persist_at: None,
             persist_backoff: 0,
@@ -665,6 +669,8 @@ impl<C: CongestionControl> Connection<C> {
             conn.scaling = true;
         }
         conn.sack = config.sack && sack;
+        // The cookie's SYN-ACK carried our clock without an offset.
+        conn.ts_offset = 0;
         if let (true, Some((tsval, _))) = (config.timestamps, ack.timestamp) {
             conn.timestamps = true;
             conn.ts_recent = tsval;
@@ -1400,7 +1406,8 @@ impl<C: CongestionControl> Connection<C> {
             self.ack_now = true;
             return;
         };
-        if len >= self.payload_per_segment() {
+        self.rcv_mss = self.rcv_mss.max(len).min(self.payload_per_segment());
+        if len >= self.rcv_mss {
             self.unacked_segments = self.unacked_segments.saturating_add(1);
         }
         if self.unacked_segments >= 2 {
@@ -1523,8 +1530,8 @@ impl<C: CongestionControl> Connection<C> {
     // Sending
     // ------------------------------------------------------------------
 
-    /// The next segment to send at `now`, if any, with at most
-    /// `max_payload` bytes of payload (what the frame has room for).
+    /// The next segment to send at `now`, if any, header and payload at
+    /// most `max_len` bytes (what the frame has room for).
     /// Nothing changes until [`on_transmitted`](Self::on_transmitted)
     /// reports it sent (timers that are due do run).
     pub fn poll_transmit(
@@ -1532,8 +1539,29 @@ impl<C: CongestionControl> Connection<C> {
         now: Instant,
         send: &dyn SendBuffer,
         recv: &dyn RecvBuffer,
-        max_payload: usize,
+        max_len: usize,
     ) -> Option<Transmit> {
+        let mut t = self.next_transmit(now, send, recv, max_len)?;
+        // The options vary (SACK blocks): fit the payload to the frame.
+        let room = max_len.saturating_sub(t.repr.buffer_len());
+        if t.repr.payload_len > room {
+            t.repr.payload_len = room;
+            t.repr.flags.remove(TcpFlags::FIN | TcpFlags::PSH);
+            if room == 0 && t.repr.segment_len() == 0 && t.repr.flags.contains(TcpFlags::SYN) {
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    fn next_transmit(
+        &mut self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        max_len: usize,
+    ) -> Option<Transmit> {
+        let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + TIMESTAMPS_LEN);
         self.on_timers(now, send);
         if self.rst_queued {
             let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);

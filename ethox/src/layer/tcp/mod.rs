@@ -386,7 +386,8 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
 
     /// The state of a connection (`Closed` for a dead handle).
     pub fn state(&self, conn: Handle) -> State {
-        self.connection(conn).map_or(State::Closed, Connection::state)
+        self.connection(conn)
+            .map_or(State::Closed, Connection::state)
     }
 
     /// Closes the sending direction of `conn` after its queued data
@@ -431,7 +432,11 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
     /// Stops listening on `port` (connections it created live on);
     /// `false` if it was not listened on.
     pub fn unlisten(&mut self, port: u16) -> bool {
-        match self.listeners.iter_mut().find(|l| l.port == port && port != 0) {
+        match self
+            .listeners
+            .iter_mut()
+            .find(|l| l.port == port && port != 0)
+        {
             Some(l) => {
                 *l = Listener::EMPTY;
                 true
@@ -472,7 +477,10 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         if remote.1 == 0 {
             return Err(TcpError::BadPort);
         }
-        if local.0.is_ipv4() != remote.0.is_ipv4() || local.0.is_unspecified() || remote.0.is_unspecified() {
+        if local.0.is_ipv4() != remote.0.is_ipv4()
+            || local.0.is_unspecified()
+            || remote.0.is_unspecified()
+        {
             return Err(TcpError::BadAddress);
         }
         if self.table.is_full() {
@@ -489,7 +497,14 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
         let iss = self.isn.isn(&tuple, now);
         let cc = (self.new_cc)(&self.config);
-        let conn = Connection::connect_with(tuple.local_port, tuple.remote_port, iss, now, self.config, cc);
+        let conn = Connection::connect_with(
+            tuple.local_port,
+            tuple.remote_port,
+            iss,
+            now,
+            self.config,
+            cc,
+        );
         let handle = self.insert(tuple, conn, false)?;
         Ok(handle)
     }
@@ -507,7 +522,12 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         None
     }
 
-    fn insert(&mut self, tuple: FourTuple, conn: Connection<C>, unaccepted: bool) -> Result<Handle, TcpError> {
+    fn insert(
+        &mut self,
+        tuple: FourTuple,
+        conn: Connection<C>,
+        unaccepted: bool,
+    ) -> Result<Handle, TcpError> {
         self.serial += 1;
         let entry = Entry {
             conn,
@@ -526,7 +546,10 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
 
     /// When the earliest timer of any connection runs out.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.table.iter().filter_map(|(_, _, e)| e.conn.next_deadline()).min()
+        self.table
+            .iter()
+            .filter_map(|(_, _, e)| e.conn.next_deadline())
+            .min()
     }
 
     /// An IP-layer handler that gives TCP segments to their connections
@@ -558,12 +581,13 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
     fn reap<A: Io>(&mut self, handle: Handle, io: &mut A) {
         if let Some(entry) = self.table.remove(handle) {
             self.stats.closed += 1;
-            if entry.unaccepted {
-                if let Some(tuple_port) = Some(entry.conn.local_port()) {
-                    if let Some(l) = self.listeners.iter_mut().find(|l| l.port == tuple_port) {
-                        l.pending = l.pending.saturating_sub(1);
-                    }
-                }
+            let port = entry.conn.local_port();
+            if let Some(l) = self
+                .listeners
+                .iter_mut()
+                .find(|l| entry.unaccepted && l.port == port)
+            {
+                l.pending = l.pending.saturating_sub(1);
             }
             let reason = entry.conn.close_reason().unwrap_or(CloseReason::Normal);
             io.event(handle, Event::Closed(reason));
@@ -585,7 +609,10 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             .position(|l| l.port == repr.dst_port && l.port != 0);
         let flags = repr.flags;
         if let Some(index) = listener {
-            if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::RST) && repr.ack_number.is_none() {
+            if flags.contains(TcpFlags::SYN)
+                && !flags.contains(TcpFlags::RST)
+                && repr.ack_number.is_none()
+            {
                 return self.on_syn(packet, tuple, repr, index, io, now);
             }
             if !flags.intersects(TcpFlags::SYN | TcpFlags::RST) && repr.ack_number.is_some() {
@@ -639,13 +666,21 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
 
     /// Answers `syn` with a SYN-ACK whose sequence number is a cookie,
     /// built in the SYN's own frame.
-    fn send_cookie<D: Device>(&mut self, packet: ip::In<'_, '_, D>, tuple: FourTuple, syn: &TcpRepr, now: Instant) {
+    fn send_cookie<D: Device>(
+        &mut self,
+        packet: ip::In<'_, '_, D>,
+        tuple: FourTuple,
+        syn: &TcpRepr,
+        now: Instant,
+    ) {
         let mss = syn
             .max_seg_size
             .unwrap_or(connection::DEFAULT_PEER_MSS)
             .min(self.config.mss);
         let options = CookieOptions {
-            window_scale: syn.window_scale.filter(|_| self.config.window_scale.is_some()),
+            window_scale: syn
+                .window_scale
+                .filter(|_| self.config.window_scale.is_some()),
             sack_permitted: syn.sack_permitted && self.config.sack,
             ecn: false,
         };
@@ -755,15 +790,26 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
     }
 
     /// Gives a segment to connection `handle` and acts on the reaction.
-    fn deliver<A: Io>(&mut self, handle: Handle, repr: &TcpRepr, payload: &[u8], now: Instant, io: &mut A) -> Reaction {
+    fn deliver<A: Io>(
+        &mut self,
+        handle: Handle,
+        repr: &TcpRepr,
+        payload: &[u8],
+        now: Instant,
+        io: &mut A,
+    ) -> Reaction {
         let Some(entry) = self.table.get_mut(handle) else {
             return Reaction::default();
         };
         let reaction = match io.buffers(handle) {
-            Some(bufs) => entry.conn.on_segment(now, repr, payload, bufs.send, bufs.recv),
+            Some(bufs) => entry
+                .conn
+                .on_segment(now, repr, payload, bufs.send, bufs.recv),
             None => {
                 let (mut send, mut recv) = (NoBuffers, NoBuffers);
-                entry.conn.on_segment(now, repr, payload, &mut send, &mut recv)
+                entry
+                    .conn
+                    .on_segment(now, repr, payload, &mut send, &mut recv)
             }
         };
         if reaction.established {
@@ -838,7 +884,9 @@ pub struct Receiver<'e, 'a, A, C, N> {
     next: N,
 }
 
-impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D> for Receiver<'_, '_, A, C, N> {
+impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
+    for Receiver<'_, '_, A, C, N>
+{
     fn receive(&mut self, packet: ip::In<'_, '_, D>) {
         let ip_repr = packet.repr();
         if ip_repr.protocol() != IpProtocol::Tcp {
@@ -906,16 +954,14 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         }
         let now = raw.info().timestamp;
         let capacity = self.endpoint.table.capacity();
-        let max_payload = raw
-            .payload_capacity()
-            .saturating_sub(crate::wire::tcp::MAX_HEADER_LEN);
+        let max_len = raw.payload_capacity();
         let start = self.endpoint.cursor;
         for step in 0..capacity {
             let index = (start + step) % capacity.max(1);
             let Some(handle) = self.endpoint.table.handle_at(index) else {
                 continue;
             };
-            let Some(transmit) = self.poll(handle, now, max_payload) else {
+            let Some(transmit) = self.poll(handle, now, max_len) else {
                 continue;
             };
             // Fairness: the next buffer starts with the next connection,
@@ -932,12 +978,14 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
 impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
     /// Asks connection `handle` for a segment; reaps it if its timers
     /// closed it.
-    fn poll(&mut self, handle: Handle, now: Instant, max_payload: usize) -> Option<Transmit> {
+    fn poll(&mut self, handle: Handle, now: Instant, max_len: usize) -> Option<Transmit> {
         let endpoint = &mut *self.endpoint;
         let entry = endpoint.table.get_mut(handle)?;
         let transmit = match self.io.buffers(handle) {
-            Some(bufs) => entry.conn.poll_transmit(now, bufs.send, bufs.recv, max_payload),
-            None => entry.conn.poll_transmit(now, &NoBuffers, &NoBuffers, max_payload),
+            Some(bufs) => entry.conn.poll_transmit(now, bufs.send, bufs.recv, max_len),
+            None => entry
+                .conn
+                .poll_transmit(now, &NoBuffers, &NoBuffers, max_len),
         };
         if transmit.is_none() && entry.conn.state() == State::Closed {
             endpoint.reap(handle, &mut self.io);
@@ -946,7 +994,13 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
     }
 
     /// Builds `t` in `raw` and queues it.
-    fn transmit<D: Device>(&mut self, raw: ip::Raw<'_, '_, D>, handle: Handle, t: Transmit, now: Instant) {
+    fn transmit<D: Device>(
+        &mut self,
+        raw: ip::Raw<'_, '_, D>,
+        handle: Handle,
+        t: Transmit,
+        now: Instant,
+    ) {
         let endpoint = &mut *self.endpoint;
         let Some(tuple) = endpoint.table.tuple(handle) else {
             return;
