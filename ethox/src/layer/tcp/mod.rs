@@ -5,13 +5,13 @@
 //! in O(1) by a keyed hash of the four-tuple), the listening ports with
 //! their backlogs, the secrets for initial sequence numbers (RFC 6528) and
 //! SYN cookies (RFC 4987), and the layer's counters. Each connection is a
-//! [`Connection`](connection::Connection): sequence state and timers, no
+//! [`Connection`]: sequence state and timers, no
 //! bytes.
 //!
 //! The bytes live with the application, which implements [`Io`]: for a
-//! connection's [`Handle`] it lends a [`SendBuffer`](buffer::SendBuffer)
+//! connection's [`Handle`] it lends a [`SendBuffer`]
 //! (which can produce any unacknowledged byte again, so retransmissions
-//! read from it) and a [`RecvBuffer`](buffer::RecvBuffer) (which takes
+//! read from it) and a [`RecvBuffer`] (which takes
 //! data straight from the frame, out of order too if it keeps an
 //! assembler). [`buffer`] has ready-made ones. The application also hears
 //! what happened through [`Io::event`].
