@@ -792,6 +792,17 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
+    /// An ICMP path MTU message quoted our segment starting at `seq` and
+    /// leaves `payload` bytes per segment. Accepted (and `true`) only if
+    /// `seq` is in flight (RFC 5927 4.1); the MSS then shrinks.
+    pub fn on_packet_too_big(&mut self, seq: SeqNumber, payload: usize) -> bool {
+        let in_flight = self.snd_una <= seq && seq < self.snd_max;
+        if in_flight {
+            self.reduce_mss(payload);
+        }
+        in_flight
+    }
+
     /// When this connection next needs `poll_transmit` although no
     /// segment arrived: the earliest of its timers.
     pub fn next_deadline(&self) -> Option<Instant> {

@@ -42,6 +42,7 @@
 pub mod buffer;
 pub mod congestion;
 pub mod connection;
+mod icmp_error;
 pub mod isn;
 pub mod rtt;
 pub mod syn_cookie;
@@ -173,6 +174,12 @@ pub struct TcpStats {
     /// SYNs to a listener refused because the connection table was full
     /// and SYN cookies could not help.
     pub rx_syn_dropped: u64,
+    /// Path MTU messages (ICMP fragmentation needed, packet too big) that
+    /// shrank a connection's segments.
+    pub rx_path_mtu: u64,
+    /// Path MTU messages for no connection, or quoting a sequence number
+    /// not in flight (RFC 5927: possibly forged).
+    pub rx_icmp_ignored: u64,
     /// RSTs sent for segments that reached no connection.
     pub tx_resets: u64,
     /// Segments queued.
@@ -544,6 +551,23 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
     }
 
+    /// A path MTU message about one of our segments.
+    fn on_path_mtu(&mut self, mtu: icmp_error::PathMtu) {
+        let Some(handle) = self.table.find(&mtu.tuple) else {
+            self.stats.rx_icmp_ignored += 1;
+            return;
+        };
+        let accepted = self
+            .table
+            .get_mut(handle)
+            .is_some_and(|e| e.conn.on_packet_too_big(mtu.seq, mtu.payload));
+        if accepted {
+            self.stats.rx_path_mtu += 1;
+        } else {
+            self.stats.rx_icmp_ignored += 1;
+        }
+    }
+
     /// When the earliest timer of any connection runs out.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.table
@@ -890,6 +914,23 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
     fn receive(&mut self, packet: ip::In<'_, '_, D>) {
         let ip_repr = packet.repr();
         if ip_repr.protocol() != IpProtocol::Tcp {
+            if matches!(ip_repr.protocol(), IpProtocol::Icmp | IpProtocol::Icmpv6) {
+                let checksum = match ip_repr.protocol() {
+                    IpProtocol::Icmp => packet.info().capabilities.icmpv4.rx,
+                    _ => packet.info().capabilities.icmpv6.rx,
+                };
+                let bytes = packet.payload();
+                if let Some(mtu) = icmp_error::path_mtu(
+                    ip_repr.protocol(),
+                    ip_repr.src(),
+                    ip_repr.dst(),
+                    bytes,
+                    checksum,
+                ) {
+                    self.endpoint.on_path_mtu(mtu);
+                    return;
+                }
+            }
             return self.next.receive(packet);
         }
         let endpoint = &mut *self.endpoint;
