@@ -23,8 +23,11 @@
 //! * [`layer`]: the protocol endpoints of the callback tree:
 //!   [`layer::eth`], [`layer::ip`] (IPv4 with ARP, IPv6 with neighbor
 //!   discovery and SLAAC, routes, fragmentation and reassembly, multicast
-//!   groups, ICMP errors), [`layer::icmp`] (echo), [`layer::udp`]; each
-//!   wraps the next layer's handler.
+//!   groups, ICMP errors), [`layer::icmp`] (echo), [`layer::udp`],
+//!   [`layer::tcp`] (connections whose bytes live in the application's
+//!   buffers); each wraps the next layer's handler.
+//! * [`storage`]: byte rings and out-of-order assemblers over caller
+//!   memory.
 //! * [`time`], [`managed`]: time without a clock, storage without an
 //!   allocator.
 //!
@@ -131,7 +134,103 @@
 //! assert_eq!(ping.replies, 1);
 //! ```
 //!
-//! UDP works the same way one layer up ([`layer::udp`]); TCP is next.
+//! UDP works the same way one layer up ([`layer::udp`]).
+//!
+//! # A TCP server
+//!
+//! TCP adds a layer above IP: [`layer::tcp::Endpoint`] holds the
+//! connection table and the listening ports, in storage the caller hands
+//! in. The bytes of each connection live in the application's buffers,
+//! which it lends through [`layer::tcp::Io`] when the layer asks for a
+//! connection's handle; [`layer::tcp::buffer`] has ready-made ones. Here
+//! B listens on port 80 and echoes what it reads; A connects, sends a line
+//! and reads the echo.
+//!
+//! ```
+//! use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+//! use ethox::layer::route::Routes;
+//! use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer};
+//! use ethox::layer::tcp::connection::Config;
+//! use ethox::layer::tcp::{self, Buffers, Event, Handle, Io, Listener, Secrets, Slot};
+//! use ethox::layer::{eth, ip};
+//! use ethox::nic::Device;
+//! use ethox::nic::memory::{MemoryLink, MemoryNic};
+//! use ethox::time::Instant;
+//! use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr};
+//!
+//! type Nic = MemoryNic<Vec<u8>, 16>;
+//! struct Host { nic: Nic, eth: eth::Endpoint, ip: ip::Endpoint<'static>, tcp: tcp::Endpoint<'static> }
+//!
+//! fn host(n: u8) -> Host {
+//!     let arp = NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default());
+//!     let ndisc = NeighborCache::new(vec![], NeighborConfig::default());
+//!     let mut ip = ip::Endpoint::new(vec![None; 2], Routes::new(vec![None; 2]), arp, ndisc);
+//!     ip.add_addr(IpCidr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), 24).unwrap());
+//!     let mut nic = Nic::new(vec![0; 16 * 1514], 1514).unwrap();
+//!     nic.set_time(Instant::from_secs(1));
+//!     // Four connection slots, one listener slot; secrets from a seed
+//!     // here, from a random source in a real host.
+//!     let tcp = tcp::Endpoint::new(vec![Slot::empty(); 4], vec![Listener::EMPTY; 1],
+//!         Secrets::from_seed(u64::from(n)), Config::default());
+//!     Host { nic, eth: eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, n])), ip, tcp }
+//! }
+//!
+//! /// One pair of ring buffers per connection slot, indexed by handle.
+//! struct App { rings: Vec<(RingSendBuffer<'static>, RingRecvBuffer<'static>)> }
+//! impl App {
+//!     fn new() -> App {
+//!         let ring = || (RingSendBuffer::new(vec![0; 4096]), RingRecvBuffer::new(vec![0; 4096]));
+//!         App { rings: (0..4).map(|_| ring()).collect() }
+//!     }
+//! }
+//! impl Io for App {
+//!     fn buffers(&mut self, conn: Handle) -> Option<Buffers<'_>> {
+//!         let (send, recv) = self.rings.get_mut(conn.index as usize)?;
+//!         Some(Buffers { send, recv })
+//!     }
+//!     fn event(&mut self, conn: Handle, event: Event) {
+//!         if event == Event::Readable {
+//!             // The echo: what arrived goes straight back out.
+//!             let (send, recv) = &mut self.rings[conn.index as usize];
+//!             let mut chunk = [0; 512];
+//!             let n = recv.read(&mut chunk);
+//!             send.write(&chunk[..n]);
+//!         }
+//!     }
+//! }
+//!
+//! let (mut a, mut b) = (host(1), host(2));
+//! let (mut client, mut server) = (App::new(), App::new());
+//! b.tcp.listen(80, 4).unwrap();
+//! let conn = a.tcp.connect((IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 0),
+//!     (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80), Instant::from_secs(1)).unwrap();
+//! client.rings[conn.index as usize].0.write(b"hello, ethox\n");
+//!
+//! // The client does not echo: it only reads, so take its events apart.
+//! struct Reader<'a>(&'a mut App, Vec<u8>);
+//! impl Io for Reader<'_> {
+//!     fn buffers(&mut self, conn: Handle) -> Option<Buffers<'_>> { self.0.buffers(conn) }
+//!     fn event(&mut self, conn: Handle, event: Event) {
+//!         if event == Event::Readable {
+//!             let mut chunk = [0; 512];
+//!             let n = self.0.rings[conn.index as usize].1.read(&mut chunk);
+//!             self.1.extend_from_slice(&chunk[..n]);
+//!         }
+//!     }
+//! }
+//! let mut reader = Reader(&mut client, Vec::new());
+//! // ARP, the handshake, the line, its echo, and the ACKs.
+//! for _ in 0..6 {
+//!     a.nic.tx(16, a.eth.send(a.ip.send(a.tcp.send(&mut reader)))).unwrap();
+//!     MemoryLink::transfer(&mut a.nic, &mut b.nic);
+//!     b.nic.rx(16, b.eth.recv(b.ip.recv(b.tcp.recv(&mut server)))).unwrap();
+//!     b.nic.tx(16, b.eth.send(b.ip.send(b.tcp.send(&mut server)))).unwrap();
+//!     MemoryLink::transfer(&mut b.nic, &mut a.nic);
+//!     a.nic.rx(16, a.eth.recv(a.ip.recv(a.tcp.recv(&mut reader)))).unwrap();
+//! }
+//! assert_eq!(reader.1, b"hello, ethox\n");
+//! assert_eq!(b.tcp.accept(80).map(|h| b.tcp.state(h)), Some(tcp::connection::State::Established));
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
