@@ -1976,6 +1976,15 @@ impl<'p, 'd, D: Device> In<'p, 'd, D> {
         self.reassembled.is_some()
     }
 
+    /// The ECN codepoint of the header (RFC 3168 section 5): a transport
+    /// that negotiated ECN echoes `Ce` to its peer.
+    pub fn ecn(&self) -> ipv4::Ecn {
+        match self.repr {
+            IpRepr::V4(r) => r.ecn,
+            IpRepr::V6(r) => ipv4::Ecn::from(r.traffic_class),
+        }
+    }
+
     /// Whether the destination is one of this host's unicast addresses
     /// (not a broadcast or multicast address). Connection-oriented
     /// transports accept nothing else (RFC 1122 4.2.3.10).
@@ -2572,6 +2581,32 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
             .payload_mut()
             .get_mut(self.header_len..)
             .unwrap_or(&mut [])
+    }
+
+    /// Sets the header's ECN codepoint (RFC 3168 section 5): ECT(0) on
+    /// the data segments of a connection that negotiated ECN.
+    pub fn set_ecn(&mut self, ecn: ipv4::Ecn) {
+        let software = self.frame.info().capabilities.ipv4.tx.in_software();
+        let header_len = self.header_len;
+        let Some(header) = self.frame.payload_mut().get_mut(..header_len) else {
+            return;
+        };
+        match &mut self.repr {
+            IpRepr::V4(repr) => {
+                let mut packet = Ipv4Packet::new_unchecked(header);
+                packet.set_ecn(ecn);
+                if software {
+                    packet.fill_checksum();
+                }
+                repr.ecn = ecn;
+            }
+            IpRepr::V6(repr) => {
+                let mut packet = Ipv6Packet::new_unchecked(header);
+                let class = (packet.traffic_class() & !0b11) | u8::from(ecn);
+                packet.set_traffic_class(class);
+                repr.traffic_class = class;
+            }
+        }
     }
 
     /// Queues the packet.

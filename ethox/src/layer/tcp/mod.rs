@@ -62,6 +62,7 @@ use crate::nic::Device;
 use crate::time::Instant;
 use crate::wire::Error as WireError;
 use crate::wire::ip::{IpAddr, IpProtocol};
+use crate::wire::ipv4::Ecn;
 use crate::wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 
 /// The first port of the ephemeral range (RFC 6335).
@@ -971,6 +972,11 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
             return endpoint.on_unmatched(packet, tuple, repr, &mut self.io);
         };
         endpoint.stats.rx_segments += 1;
+        if packet.ecn() == Ecn::Ce
+            && let Some(entry) = endpoint.table.get_mut(handle)
+        {
+            entry.conn.on_congestion_experienced();
+        }
         let payload = tcp_payload(packet.payload(), &repr);
         let reaction = endpoint.deliver(handle, &repr, payload, now, &mut self.io);
         if let Some(rst) = reaction.reset {
@@ -1062,6 +1068,9 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
                 return;
             }
         };
+        if t.ect {
+            out.set_ecn(Ecn::Ect0);
+        }
         let (src, dst) = (out.repr().src(), out.repr().dst());
         let bytes = out.payload_mut();
         // The payload first: a software checksum covers it.
