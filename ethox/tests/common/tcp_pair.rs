@@ -127,7 +127,7 @@ impl RecvBuffer for VecRecv {
                 _ => ranges.push((k, k + 1, write)),
             }
         }
-        ranges.sort_by(|x, y| y.2.cmp(&x.2));
+        ranges.sort_by_key(|r| std::cmp::Reverse(r.2));
         let n = ranges.len().min(out.len());
         for (slot, r) in out.iter_mut().zip(&ranges) {
             *slot = (r.0, r.1);
