@@ -1682,7 +1682,9 @@ impl<C: CongestionControl> Connection<C> {
     /// Whether the window opened enough to tell the peer without waiting
     /// for data to carry it (it may be waiting on a closed window).
     fn window_update_due(&self, recv: &dyn RecvBuffer) -> bool {
-        if !self.state.may_receive() || self.fin_received {
+        // Not before the handshake completes: the SYN-ACK carried the
+        // window, and a bare ACK in SYN-RECEIVED acknowledges nothing new.
+        if !self.state.is_synchronized() || !self.state.may_receive() || self.fin_received {
             return false;
         }
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
