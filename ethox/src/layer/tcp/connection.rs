@@ -994,6 +994,14 @@ impl<C: CongestionControl> Connection<C> {
                 // RFC 9293: answer an unacceptable segment with an ACK
                 // (this also re-synchronizes a peer after lost ACKs).
                 self.ack_now = true;
+                // A retransmitted FIN in TIME-WAIT lies just below
+                // RCV.NXT: our ACK of it was lost, so the wait restarts
+                // (RFC 9293 3.10.7.4 eighth, TIME-WAIT).
+                let fin_retransmitted = seg.flags.contains(TcpFlags::FIN)
+                    && seg.seq_number + seg.payload_len + 1u32 == self.rcv_nxt;
+                if self.state == State::TimeWait && fin_retransmitted {
+                    self.enter_time_wait(now);
+                }
             }
             return;
         }
