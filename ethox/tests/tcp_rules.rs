@@ -1,0 +1,709 @@
+//! One test per rule of the TCP specifications, at the level of segments:
+//! a `Connection` driven with hand-built `TcpRepr`s at explicit instants
+//! (a scripted peer, [`Lone`]), or two connections joined by the pair
+//! harness. Each test is named after the rule it checks.
+
+mod common;
+
+use core::time::Duration;
+
+use common::tcp_pair::{Pair, START, Setup, Side, VecRecv, pattern};
+use ethox::layer::tcp::buffer::RecvBuffer;
+use ethox::layer::tcp::congestion::Algorithm;
+use ethox::layer::tcp::connection::{
+    CloseReason, Config, Connection, DEFAULT_PEER_MSS, Reaction, State,
+};
+use ethox::time::Instant;
+use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
+
+const US: u16 = 40000;
+const PEER: u16 = 80;
+const OUR_ISS: SeqNumber = SeqNumber(0xabcd_0000);
+const PEER_ISS: SeqNumber = SeqNumber(0x1234_0000);
+
+/// The default configuration changed by `f`.
+fn config(f: impl FnOnce(&mut Config)) -> Config {
+    let mut c = Config::default();
+    f(&mut c);
+    c
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// What the scripted peer offers in its SYN or SYN-ACK.
+#[derive(Clone, Copy)]
+struct PeerOpts {
+    mss: Option<u16>,
+    window_scale: Option<u8>,
+    sack: bool,
+    timestamps: bool,
+    ecn: bool,
+    /// The window field of its SYN and of its later segments.
+    window: u16,
+}
+
+impl Default for PeerOpts {
+    fn default() -> Self {
+        PeerOpts {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack: true,
+            timestamps: true,
+            ecn: false,
+            window: 65535,
+        }
+    }
+}
+
+/// A connection under test, and a scripted peer that builds its segments
+/// by hand.
+struct Lone {
+    side: Side,
+    now: Instant,
+    opts: PeerOpts,
+    /// The peer's next sequence number.
+    peer_nxt: SeqNumber,
+    /// The last TSval the connection sent: what the peer echoes.
+    ts_echo: u32,
+    /// The highest sequence number the connection sent, plus one.
+    our_max: SeqNumber,
+}
+
+impl Lone {
+    fn new(conn: Connection, opts: PeerOpts) -> Lone {
+        Lone {
+            side: Side::new(conn, VecRecv::new(1 << 20)),
+            now: START,
+            opts,
+            peer_nxt: PEER_ISS,
+            ts_echo: 0,
+            our_max: OUR_ISS,
+        }
+    }
+
+    /// An active open answered by the peer's SYN-ACK, and our ACK.
+    fn client(config: Config, opts: PeerOpts) -> Lone {
+        let mut l = Lone::new(
+            Connection::connect(US, PEER, OUR_ISS, START, config),
+            opts,
+        );
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].0.flags.contains(TcpFlags::SYN));
+        let mut syn_ack = l.syn(Some(OUR_ISS + 1u32));
+        if opts.ecn {
+            syn_ack.flags |= TcpFlags::ECE;
+        }
+        let r = l.feed(&syn_ack, &[]);
+        assert!(r.established);
+        l.peer_nxt = PEER_ISS + 1u32;
+        let out = l.out();
+        assert_eq!(out.len(), 1, "the ACK of the SYN-ACK");
+        assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+        assert_eq!(l.state(), State::Established);
+        l
+    }
+
+    /// A passive open by the peer's SYN, our SYN-ACK and its ACK.
+    fn server(config: Config, opts: PeerOpts) -> Lone {
+        let mut syn = Lone::new(
+            Connection::connect(US, PEER, OUR_ISS, START, config),
+            opts,
+        )
+        .syn(None);
+        if opts.ecn {
+            syn.flags |= TcpFlags::ECE | TcpFlags::CWR;
+        }
+        let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), opts);
+        assert_eq!(l.state(), State::SynReceived);
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].0.flags.contains(TcpFlags::SYN));
+        assert_eq!(out[0].0.ack_number, Some(PEER_ISS + 1u32));
+        l.peer_nxt = PEER_ISS + 1u32;
+        let ack = l.ack_all();
+        let r = l.feed(&ack, &[]);
+        assert!(r.established);
+        assert_eq!(l.state(), State::Established);
+        l
+    }
+
+    /// The peer's SYN (with `ack`: SYN-ACK) with its options.
+    fn syn(&self, ack: Option<SeqNumber>) -> TcpRepr {
+        TcpRepr {
+            src_port: PEER,
+            dst_port: US,
+            flags: TcpFlags::SYN,
+            seq_number: PEER_ISS,
+            ack_number: ack,
+            window_len: self.opts.window,
+            window_scale: self.opts.window_scale,
+            max_seg_size: self.opts.mss,
+            sack_permitted: self.opts.sack,
+            timestamp: self
+                .opts
+                .timestamps
+                .then_some((self.peer_clock(), self.ts_echo)),
+            ..TcpRepr::default()
+        }
+    }
+
+    /// The peer's timestamp clock: milliseconds.
+    fn peer_clock(&self) -> u32 {
+        self.now.as_millis() as u32
+    }
+
+    fn conn(&self) -> &Connection {
+        &self.side.conn
+    }
+
+    fn state(&self) -> State {
+        self.side.conn.state()
+    }
+
+    /// Everything the connection sends now.
+    fn out(&mut self) -> Vec<(TcpRepr, Vec<u8>)> {
+        let out = self.side.drain(self.now);
+        for (repr, _) in &out {
+            let end = repr.seq_number + repr.segment_len();
+            if self.our_max < end {
+                self.our_max = end;
+            }
+            if let Some((tsval, _)) = repr.timestamp {
+                self.ts_echo = tsval;
+            }
+        }
+        out
+    }
+
+    /// A segment of the peer's at `peer_nxt` acknowledging `ack`.
+    fn seg(&self, flags: TcpFlags, ack: SeqNumber) -> TcpRepr {
+        TcpRepr {
+            src_port: PEER,
+            dst_port: US,
+            flags,
+            seq_number: self.peer_nxt,
+            ack_number: Some(ack),
+            window_len: self.opts.window,
+            timestamp: self
+                .opts
+                .timestamps
+                .then_some((self.peer_clock(), self.ts_echo)),
+            ..TcpRepr::default()
+        }
+    }
+
+    /// A pure ACK of everything the connection sent.
+    fn ack_all(&self) -> TcpRepr {
+        self.seg(TcpFlags::empty(), self.our_max)
+    }
+
+    fn feed(&mut self, repr: &TcpRepr, payload: &[u8]) -> Reaction {
+        self.side.deliver(self.now, repr, payload)
+    }
+
+    /// The peer sends `len` bytes of data in order (acknowledging all).
+    fn send_data(&mut self, len: usize) -> Reaction {
+        let mut seg = self.ack_all();
+        seg.payload_len = len;
+        self.peer_nxt += len;
+        self.feed(&seg, &pattern(len))
+    }
+
+    /// The peer sends its FIN (acknowledging all).
+    fn send_fin(&mut self) -> Reaction {
+        let seg = self.seg(TcpFlags::FIN, self.our_max);
+        self.peer_nxt += 1u32;
+        self.feed(&seg, &[])
+    }
+
+    /// The application queues `len` bytes.
+    fn write(&mut self, len: usize) {
+        self.side.send.write(&pattern(len));
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now = self.now + by;
+    }
+
+    /// Moves the clock to the connection's next deadline.
+    fn to_deadline(&mut self) -> Instant {
+        let at = self.conn().next_deadline().expect("a deadline");
+        assert!(at >= self.now, "deadline in the past");
+        self.now = at;
+        at
+    }
+}
+
+/// Only pure ACKs (no data, SYN, FIN or RST) in `out`.
+fn only_acks(out: &[(TcpRepr, Vec<u8>)]) -> bool {
+    out.iter()
+        .all(|(r, _)| r.segment_len() == 0 && !r.flags.contains(TcpFlags::RST) && r.ack_number.is_some())
+}
+
+/// A connection (active open) brought into `state` by the scripted peer.
+fn in_state(state: State) -> Lone {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    match state {
+        State::Established => {}
+        State::FinWait1 => {
+            l.side.conn.close();
+            assert!(l.out()[0].0.flags.contains(TcpFlags::FIN));
+        }
+        State::FinWait2 => {
+            l.side.conn.close();
+            l.out();
+            let ack = l.ack_all();
+            l.feed(&ack, &[]);
+        }
+        State::CloseWait => {
+            l.send_fin();
+            l.out();
+        }
+        State::Closing => {
+            l.side.conn.close();
+            l.out();
+            // The peer's FIN crosses ours: it does not acknowledge it.
+            let fin = l.seg(TcpFlags::FIN, l.our_max - 1u32);
+            l.peer_nxt += 1u32;
+            l.feed(&fin, &[]);
+        }
+        State::LastAck => {
+            l.send_fin();
+            l.out();
+            l.side.conn.close();
+            assert!(l.out()[0].0.flags.contains(TcpFlags::FIN));
+        }
+        State::TimeWait => {
+            l.side.conn.close();
+            l.out();
+            l.send_fin();
+            l.out();
+        }
+        other => panic!("not a synchronized state: {other}"),
+    }
+    assert_eq!(l.state(), state);
+    l
+}
+
+// ----------------------------------------------------------------------
+// RFC 9293 state transitions
+// ----------------------------------------------------------------------
+
+#[test]
+fn rfc9293_active_open_syn_sent_to_established() {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        PeerOpts::default(),
+    );
+    assert_eq!(l.state(), State::SynSent);
+    let out = l.out();
+    let (syn, _) = &out[0];
+    assert_eq!(out.len(), 1);
+    assert_eq!(syn.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST), TcpFlags::SYN);
+    assert_eq!(syn.seq_number, OUR_ISS);
+    assert_eq!(syn.ack_number, None);
+    assert_eq!((syn.src_port, syn.dst_port), (US, PEER));
+    assert_eq!(l.state(), State::SynSent);
+    l.advance(ms(20));
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    let r = l.feed(&syn_ack, &[]);
+    assert!(r.established && !r.closed);
+    assert_eq!(l.state(), State::Established);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+    assert_eq!(out[0].0.ack_number, Some(PEER_ISS + 1u32));
+    assert_eq!(out[0].0.flags & TcpFlags::SYN, TcpFlags::empty());
+}
+
+#[test]
+fn rfc9293_passive_open_syn_received_to_established() {
+    let mut l = Lone::server(Config::default(), PeerOpts::default());
+    // Data flows right after: the peer's first data segment is taken.
+    let r = l.send_data(100);
+    assert!(r.readable);
+    assert_eq!(l.side.recv.data, pattern(100));
+}
+
+#[test]
+fn rfc9293_passive_open_retransmitted_syn_gets_syn_ack_again() {
+    let config = Config::default();
+    let l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
+    let syn = l.syn(None);
+    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let first = l.out();
+    assert_eq!(first.len(), 1);
+    l.advance(ms(300));
+    l.feed(&syn, &[]);
+    let again = l.out();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].0.flags.contains(TcpFlags::SYN));
+    assert_eq!(again[0].0.seq_number, OUR_ISS);
+    assert_eq!(again[0].0.ack_number, Some(PEER_ISS + 1u32));
+    assert_eq!(l.state(), State::SynReceived);
+}
+
+#[test]
+fn rfc9293_simultaneous_open() {
+    let config = Config::default();
+    let mut a = Side::new(
+        Connection::connect(40000, 80, SeqNumber(100), START, config),
+        VecRecv::new(1 << 20),
+    );
+    let mut b = Side::new(
+        Connection::connect(80, 40000, SeqNumber(300), START, config),
+        VecRecv::new(1 << 20),
+    );
+    let (syn_a, _) = a.poll(START).unwrap();
+    let (syn_b, _) = b.poll(START).unwrap();
+    // The SYNs cross.
+    a.deliver(START, &syn_b, &[]);
+    b.deliver(START, &syn_a, &[]);
+    assert_eq!(a.conn.state(), State::SynReceived);
+    assert_eq!(b.conn.state(), State::SynReceived);
+    // Each sends SYN-ACK <SEQ=ISS><ACK=peer ISS + 1>.
+    let (syn_ack_a, _) = a.poll(START).unwrap();
+    let (syn_ack_b, _) = b.poll(START).unwrap();
+    assert!(syn_ack_a.flags.contains(TcpFlags::SYN));
+    assert_eq!(syn_ack_a.seq_number, SeqNumber(100));
+    assert_eq!(syn_ack_a.ack_number, Some(SeqNumber(301)));
+    assert_eq!(syn_ack_b.ack_number, Some(SeqNumber(101)));
+    let mut p = Pair {
+        a,
+        b,
+        now: START,
+        drop: Box::new(|_, _, _| false),
+        sent: 4,
+        max_in_flight: [0; 2],
+    };
+    p.b.deliver(START, &syn_ack_a, &[]);
+    p.a.deliver(START, &syn_ack_b, &[]);
+    p.run(100);
+    assert_eq!(p.a.conn.state(), State::Established);
+    assert_eq!(p.b.conn.state(), State::Established);
+    // And they talk.
+    p.a.send.write(&pattern(5000));
+    p.b.send.write(&pattern(3000));
+    p.run(1000);
+    assert_eq!(p.b.recv.data, pattern(5000));
+    assert_eq!(p.a.recv.data, pattern(3000));
+}
+
+#[test]
+fn rfc9293_simultaneous_close_goes_through_closing() {
+    let mut p = Pair::open(Config::default());
+    p.a.conn.close();
+    p.b.conn.close();
+    let (fin_a, _) = p.a.poll(p.now).unwrap();
+    let (fin_b, _) = p.b.poll(p.now).unwrap();
+    assert!(fin_a.flags.contains(TcpFlags::FIN) && fin_b.flags.contains(TcpFlags::FIN));
+    assert_eq!(p.a.conn.state(), State::FinWait1);
+    assert_eq!(p.b.conn.state(), State::FinWait1);
+    // The FINs cross.
+    p.a.deliver(p.now, &fin_b, &[]);
+    p.b.deliver(p.now, &fin_a, &[]);
+    assert_eq!(p.a.conn.state(), State::Closing);
+    assert_eq!(p.b.conn.state(), State::Closing);
+    // Each ACKs the other's FIN: both wait in TIME-WAIT.
+    let (ack_a, _) = p.a.poll(p.now).unwrap();
+    let (ack_b, _) = p.b.poll(p.now).unwrap();
+    p.a.deliver(p.now, &ack_b, &[]);
+    p.b.deliver(p.now, &ack_a, &[]);
+    assert_eq!(p.a.conn.state(), State::TimeWait);
+    assert_eq!(p.b.conn.state(), State::TimeWait);
+    p.run(100);
+    assert_eq!(p.a.conn.state(), State::Closed);
+    assert_eq!(p.a.conn.close_reason(), Some(CloseReason::Normal));
+    assert_eq!(p.b.conn.close_reason(), Some(CloseReason::Normal));
+}
+
+#[test]
+fn rfc9293_half_close_data_flows_from_close_wait_to_fin_wait_2() {
+    let mut p = Pair::open(Config::default());
+    p.a.send.write(&pattern(10_000));
+    p.a.conn.close();
+    p.run(1000);
+    assert_eq!(p.a.conn.state(), State::FinWait2);
+    assert_eq!(p.b.conn.state(), State::CloseWait);
+    assert_eq!(p.b.recv.data, pattern(10_000));
+    // B still sends, A still receives and ACKs.
+    let data = pattern(50_000);
+    p.b.send.write(&data);
+    p.run(1000);
+    assert_eq!(p.a.recv.data, data);
+    assert_eq!(p.b.conn.in_flight(), 0);
+    assert_eq!(p.a.conn.state(), State::FinWait2);
+    assert_eq!(p.b.conn.state(), State::CloseWait);
+}
+
+#[test]
+fn rfc9293_last_ack_closes_on_ack_of_fin() {
+    let mut l = in_state(State::LastAck);
+    let fin_end = l.our_max;
+    // An ACK below the FIN keeps LAST-ACK.
+    let partial = l.seg(TcpFlags::empty(), fin_end - 1u32);
+    l.feed(&partial, &[]);
+    assert_eq!(l.state(), State::LastAck);
+    let ack = l.ack_all();
+    let r = l.feed(&ack, &[]);
+    assert!(r.closed);
+    assert_eq!(l.state(), State::Closed);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::Normal));
+    assert!(l.out().is_empty());
+}
+
+#[test]
+fn rfc9293_last_ack_retransmits_fin() {
+    let mut l = in_state(State::LastAck);
+    let fin = l.side.log.last().unwrap().1.repr;
+    l.to_deadline();
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert!(out[0].0.flags.contains(TcpFlags::FIN));
+    assert_eq!(out[0].0.seq_number, fin.seq_number);
+}
+
+#[test]
+fn rfc9293_time_wait_lasts_the_configured_time() {
+    let config = config(|c| c.time_wait = Duration::from_secs(5));
+    let mut l = Lone::client(config, PeerOpts::default());
+    l.side.conn.close();
+    l.out();
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    assert_eq!(l.state(), State::FinWait2);
+    l.advance(ms(10));
+    l.send_fin();
+    assert_eq!(l.state(), State::TimeWait);
+    let entered = l.now;
+    let out = l.out();
+    assert!(only_acks(&out) && out.len() == 1, "the FIN is ACKed");
+    assert_eq!(l.conn().next_deadline(), Some(entered + Duration::from_secs(5)));
+    l.now = entered + Duration::from_secs(5) - Duration::from_nanos(1);
+    assert!(l.out().is_empty());
+    assert_eq!(l.state(), State::TimeWait);
+    l.now = entered + Duration::from_secs(5);
+    assert!(l.out().is_empty());
+    assert_eq!(l.state(), State::Closed);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::Normal));
+}
+
+#[test]
+fn rfc9293_time_wait_reacks_retransmitted_fin_and_restarts() {
+    let config = config(|c| c.time_wait = Duration::from_secs(5));
+    let mut l = Lone::client(config, PeerOpts::default());
+    l.side.conn.close();
+    l.out();
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let fin = l.seg(TcpFlags::FIN, l.our_max);
+    l.send_fin();
+    let first = l.out();
+    assert_eq!(first.len(), 1);
+    assert_eq!(l.state(), State::TimeWait);
+    // Our ACK was lost: the peer sends its FIN again 3 s later.
+    l.advance(Duration::from_secs(3));
+    let mut again = fin;
+    again.timestamp = again.timestamp.map(|(_, ecr)| (l.peer_clock(), ecr));
+    l.feed(&again, &[]);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "the FIN is ACKed again");
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.state(), State::TimeWait);
+    assert_eq!(
+        l.conn().next_deadline(),
+        Some(l.now + Duration::from_secs(5)),
+        "the wait restarts"
+    );
+    l.advance(Duration::from_secs(4));
+    assert!(l.out().is_empty());
+    assert_eq!(l.state(), State::TimeWait);
+    l.advance(Duration::from_secs(1));
+    l.out();
+    assert_eq!(l.state(), State::Closed);
+}
+
+#[test]
+fn rfc9293_rst_in_each_synchronized_state_closes() {
+    for state in [
+        State::Established,
+        State::FinWait1,
+        State::FinWait2,
+        State::CloseWait,
+        State::Closing,
+        State::LastAck,
+        State::TimeWait,
+    ] {
+        let mut l = in_state(state);
+        let rst = TcpRepr {
+            ack_number: None,
+            ..l.seg(TcpFlags::RST, SeqNumber(0))
+        };
+        let r = l.feed(&rst, &[]);
+        assert!(r.closed, "{state}");
+        assert_eq!(l.state(), State::Closed, "{state}");
+        assert_eq!(l.conn().close_reason(), Some(CloseReason::Reset), "{state}");
+        assert!(l.out().is_empty(), "{state}: nothing answers a RST");
+        assert_eq!(l.conn().next_deadline(), None, "{state}: no timer left");
+    }
+}
+
+#[test]
+fn rfc9293_rst_in_syn_received_closes() {
+    let config = Config::default();
+    let syn = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    )
+    .syn(None);
+    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    l.out();
+    l.peer_nxt = PEER_ISS + 1u32;
+    let rst = l.seg(TcpFlags::RST, OUR_ISS + 1u32);
+    let r = l.feed(&rst, &[]);
+    assert!(r.closed);
+    assert_eq!(l.state(), State::Closed);
+    assert!(l.out().is_empty());
+}
+
+#[test]
+fn rfc9293_rst_in_syn_sent_needs_acceptable_ack() {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        PeerOpts::default(),
+    );
+    l.out();
+    let rst = |ack: Option<SeqNumber>| TcpRepr {
+        src_port: PEER,
+        dst_port: US,
+        flags: TcpFlags::RST,
+        seq_number: SeqNumber(0),
+        ack_number: ack,
+        ..TcpRepr::default()
+    };
+    // No ACK: ignored (RFC 9293 3.10.7.3).
+    let r = l.feed(&rst(None), &[]);
+    assert!(!r.closed && r.reset.is_none());
+    assert_eq!(l.state(), State::SynSent);
+    // An ACK that does not acknowledge our SYN: ignored, and no RST
+    // answers a RST.
+    for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS - 1000u32] {
+        let r = l.feed(&rst(Some(bad)), &[]);
+        assert!(!r.closed && r.reset.is_none());
+        assert_eq!(l.state(), State::SynSent);
+    }
+    assert!(l.out().is_empty());
+    // The acceptable one: connection refused.
+    let r = l.feed(&rst(Some(OUR_ISS + 1u32)), &[]);
+    assert!(r.closed);
+    assert_eq!(l.state(), State::Closed);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::Refused));
+    assert!(l.out().is_empty());
+}
+
+#[test]
+fn rfc9293_unacceptable_ack_in_syn_sent_answered_with_rst() {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        PeerOpts::default(),
+    );
+    l.out();
+    for bad in [OUR_ISS, OUR_ISS + 5u32] {
+        let syn_ack = l.syn(Some(bad));
+        let r = l.feed(&syn_ack, &[]);
+        let rst = r.reset.expect("a RST answers");
+        // <SEQ=SEG.ACK><CTL=RST>
+        assert_eq!(rst.flags, TcpFlags::RST);
+        assert_eq!(rst.seq_number, bad);
+        assert_eq!(rst.ack_number, None);
+        assert_eq!((rst.src_port, rst.dst_port), (US, PEER));
+        assert_eq!(l.state(), State::SynSent);
+    }
+    // The handshake still completes with the right SYN-ACK.
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    assert!(l.feed(&syn_ack, &[]).established);
+}
+
+#[test]
+fn rfc9293_unacceptable_ack_in_syn_received_answered_with_rst() {
+    let config = Config::default();
+    let syn = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    )
+    .syn(None);
+    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    l.out();
+    l.peer_nxt = PEER_ISS + 1u32;
+    for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS + 100_000u32] {
+        let ack = l.seg(TcpFlags::empty(), bad);
+        let r = l.feed(&ack, &[]);
+        let rst = r.reset.expect("a RST answers");
+        assert_eq!(rst.flags, TcpFlags::RST);
+        assert_eq!(rst.seq_number, bad);
+        assert_eq!(l.state(), State::SynReceived);
+    }
+    let ack = l.seg(TcpFlags::empty(), OUR_ISS + 1u32);
+    assert!(l.feed(&ack, &[]).established);
+}
+
+#[test]
+fn rfc9293_syn_retransmitted_with_backoff_then_times_out() {
+    let config = config(|c| c.syn_retries = 4);
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
+    let mut sent_at = Vec::new();
+    loop {
+        for (repr, _) in l.out() {
+            assert!(repr.flags.contains(TcpFlags::SYN));
+            assert_eq!(repr.seq_number, OUR_ISS);
+            sent_at.push(l.now);
+        }
+        if l.state() == State::Closed {
+            break;
+        }
+        l.to_deadline();
+    }
+    // syn_retries transmissions, 1 s, 2 s, 4 s apart (RFC 6298 5.5),
+    // then a last wait of 8 s.
+    let gaps: Vec<u64> = sent_at
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis() as u64)
+        .collect();
+    assert_eq!(gaps, [1000, 2000, 4000]);
+    assert_eq!(l.now, START + Duration::from_secs(15));
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::TimedOut));
+    assert_eq!(l.conn().stats().retransmissions, 3);
+}
+
+#[test]
+fn rfc9293_syn_ack_retransmitted_then_times_out() {
+    let config = config(|c| c.syn_retries = 3);
+    let syn = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    )
+    .syn(None);
+    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let mut sent = 0;
+    while l.state() != State::Closed {
+        for (repr, _) in l.out() {
+            assert!(repr.flags.contains(TcpFlags::SYN));
+            assert_eq!(repr.ack_number, Some(PEER_ISS + 1u32));
+            sent += 1;
+        }
+        if l.state() != State::Closed {
+            l.to_deadline();
+        }
+    }
+    assert_eq!(sent, 3);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::TimedOut));
+}
