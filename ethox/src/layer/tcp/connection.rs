@@ -798,12 +798,22 @@ impl<C: CongestionControl> Connection<C> {
         if self.ack_now || self.rst_queued {
             return Some(Instant::ZERO);
         }
+        // The keep-alive timer is armed lazily by `on_timers`: report it
+        // even before that ran (after `set_keep_alive`, or after a segment
+        // reset it), or a caller sleeping until here never wakes.
+        let keep_alive = match (self.config.keep_alive, self.keep_alive_at) {
+            (_, Some(at)) => Some(at),
+            (Some(idle), None) if self.state == State::Established && self.in_flight() == 0 => {
+                Some(self.last_heard + idle)
+            }
+            _ => None,
+        };
         [
             self.retransmit_at,
             self.ack_delayed_until,
             self.time_wait_until,
             self.persist_at,
-            self.keep_alive_at,
+            keep_alive,
         ]
         .into_iter()
         .flatten()
