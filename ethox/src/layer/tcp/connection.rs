@@ -1875,9 +1875,13 @@ impl<C: CongestionControl> Connection<C> {
         let all = len == available;
         if len < seg_max && available > 0 {
             // Nagle (RFC 9293 3.7.4): a small segment waits while data is
-            // unacknowledged, unless closing needs it out.
+            // unacknowledged, unless closing needs it out. Going back after
+            // a timeout (or an MTU drop) resends what was sent: Nagle holds
+            // back new data only, or a lost small segment would never be
+            // sent again (it counts as in flight).
+            let resending = self.snd_nxt < self.snd_max;
             let unacked = self.in_flight() > 0;
-            if self.config.nagle && unacked && !fin_pending {
+            if self.config.nagle && unacked && !fin_pending && !resending {
                 return None;
             }
             // Sender SWS avoidance (RFC 9293 3.8.6.2.1): send a full
