@@ -707,3 +707,257 @@ fn rfc9293_syn_ack_retransmitted_then_times_out() {
     assert_eq!(sent, 3);
     assert_eq!(l.conn().close_reason(), Some(CloseReason::TimedOut));
 }
+
+#[test]
+fn rfc9293_user_timeout_aborts_unacknowledged_data() {
+    let config = config(|c| c.user_timeout = Some(Duration::from_secs(10)));
+    let mut l = Lone::client(config, PeerOpts::default());
+    l.write(1000);
+    let sent_at = l.now;
+    assert_eq!(l.out().len(), 1);
+    // The peer never answers: retransmissions until the user timeout.
+    let mut last = Vec::new();
+    while l.state() != State::Closed {
+        l.to_deadline();
+        last = l.out();
+        assert!(l.now < sent_at + Duration::from_secs(60), "no timeout");
+    }
+    let waited = l.now - sent_at;
+    assert!(waited >= Duration::from_secs(10), "gave up after {waited:?}");
+    let (rst, _) = last.last().expect("a RST");
+    assert!(rst.flags.contains(TcpFlags::RST));
+    assert_eq!(rst.seq_number, l.our_max);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::TimedOut));
+}
+
+#[test]
+fn rfc9293_user_timeout_not_reached_while_acks_progress() {
+    let config = config(|c| c.user_timeout = Some(Duration::from_secs(10)));
+    let mut l = Lone::client(config, PeerOpts::default());
+    // 30 s of data, each segment lost once and ACKed after its
+    // retransmission: progress every few seconds.
+    for _ in 0..10 {
+        l.write(1000);
+        l.out();
+        let at = l.to_deadline();
+        eprintln!("{at:?} {:?}", l.conn().stats());
+        assert_eq!(l.out().len(), 1, "the retransmission");
+        l.advance(ms(100));
+        let ack = l.ack_all();
+        l.feed(&ack, &[]);
+        l.advance(Duration::from_secs(2));
+    }
+    assert_eq!(l.state(), State::Established);
+}
+
+#[test]
+fn rfc9293_keep_alive_probe_is_below_snd_una_and_answered() {
+    let mut p = Pair::open(Config::default());
+    p.a.conn.set_keep_alive(Some(Duration::from_secs(30)));
+    p.a.send.write(&pattern(100));
+    let start = p.now;
+    p.run_until(100, |p| p.a.conn.in_flight() == 0 && p.now > start);
+    let quiet = p.now;
+    let acked = p.a.log.len();
+    // Idle for 100 s: probes every 30 s, each answered.
+    p.run_until(10_000, |p| p.now > quiet + Duration::from_secs(100));
+    let probes: Vec<_> = p.a.log[acked..]
+        .iter()
+        .filter(|(_, t)| t.repr.payload_len == 0)
+        .collect();
+    assert!(probes.len() >= 3, "{} probes", probes.len());
+    let una = p.a.log[acked - 1].1.repr.seq_number + p.a.log[acked - 1].1.repr.segment_len();
+    for (at, t) in &probes {
+        // SEG.SEQ = SND.NXT - 1 (RFC 9293 3.8.4), no data.
+        assert_eq!(t.repr.seq_number, una - 1u32, "probe at {at:?}");
+    }
+    assert_eq!(p.a.conn.state(), State::Established);
+    assert_eq!(p.b.conn.state(), State::Established);
+}
+
+#[test]
+fn rfc9293_keep_alive_drops_after_unanswered_probes() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.side.conn.set_keep_alive(Some(Duration::from_secs(20)));
+    let idle_from = l.now;
+    let una = l.our_max;
+    let mut probes = Vec::new();
+    let mut rst = None;
+    while l.state() != State::Closed {
+        l.to_deadline();
+        for (repr, _) in l.out() {
+            if repr.flags.contains(TcpFlags::RST) {
+                rst = Some(repr);
+            } else {
+                assert_eq!(repr.seq_number, una - 1u32);
+                assert_eq!(repr.payload_len, 0);
+                probes.push(l.now);
+            }
+        }
+        assert!(l.now < idle_from + Duration::from_secs(3600));
+    }
+    let config = Config::default();
+    assert_eq!(probes.len(), usize::from(config.keep_alive_probes));
+    assert_eq!(probes[0], idle_from + Duration::from_secs(20));
+    assert!(rst.is_some());
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::TimedOut));
+}
+
+#[test]
+fn rfc9293_keep_alive_answered_probe_restarts_the_count() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.side.conn.set_keep_alive(Some(Duration::from_secs(20)));
+    for _ in 0..30 {
+        l.to_deadline();
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        // The peer answers the probe (an unacceptable segment) with an ACK.
+        let ack = l.ack_all();
+        l.feed(&ack, &[]);
+    }
+    assert_eq!(l.state(), State::Established);
+}
+
+// ----------------------------------------------------------------------
+// RFC 5961
+// ----------------------------------------------------------------------
+
+#[test]
+fn rfc5961_in_window_rst_gets_challenge_ack() {
+    let mut l = in_state(State::Established);
+    let mut rst = l.seg(TcpFlags::RST, l.our_max);
+    rst.seq_number = l.peer_nxt + 1000u32;
+    let r = l.feed(&rst, &[]);
+    assert!(!r.closed);
+    assert_eq!(l.state(), State::Established);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert!(only_acks(&out));
+    assert_eq!(out[0].0.seq_number, l.our_max);
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.conn().stats().challenge_acks, 1);
+}
+
+#[test]
+fn rfc5961_exact_rst_resets() {
+    let mut l = in_state(State::Established);
+    let rst = l.seg(TcpFlags::RST, l.our_max);
+    let r = l.feed(&rst, &[]);
+    assert!(r.closed);
+    assert_eq!(l.conn().close_reason(), Some(CloseReason::Reset));
+    assert!(l.out().is_empty());
+    assert_eq!(l.conn().stats().challenge_acks, 0);
+}
+
+#[test]
+fn rfc5961_out_of_window_rst_ignored() {
+    let mut l = in_state(State::Established);
+    for seq in [
+        l.peer_nxt - 1u32,
+        l.peer_nxt + (1u32 << 21),
+        l.peer_nxt + 0x8000_0000u32,
+    ] {
+        let mut rst = l.seg(TcpFlags::RST, l.our_max);
+        rst.seq_number = seq;
+        let r = l.feed(&rst, &[]);
+        assert!(!r.closed);
+        assert!(l.out().is_empty(), "nothing answers seq {seq}");
+    }
+    assert_eq!(l.state(), State::Established);
+    assert_eq!(l.conn().stats().challenge_acks, 0);
+}
+
+#[test]
+fn rfc5961_syn_in_established_gets_challenge_ack() {
+    let mut l = in_state(State::Established);
+    for seq in [l.peer_nxt, l.peer_nxt + 5000u32] {
+        let mut syn = l.syn(None);
+        syn.seq_number = seq;
+        let r = l.feed(&syn, &[]);
+        assert!(!r.closed && r.reset.is_none());
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert!(only_acks(&out));
+        assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    }
+    assert_eq!(l.state(), State::Established);
+    assert_eq!(l.conn().stats().challenge_acks, 2);
+}
+
+#[test]
+fn rfc5961_challenge_acks_rate_limited_per_second() {
+    let mut l = in_state(State::Established);
+    let mut acks = 0;
+    for _ in 0..50 {
+        let mut rst = l.seg(TcpFlags::RST, l.our_max);
+        rst.seq_number = l.peer_nxt + 10u32;
+        l.feed(&rst, &[]);
+        acks += l.out().len();
+        l.advance(ms(10));
+    }
+    // Half a second: one second's allowance at most.
+    let first = acks;
+    assert!((1..=10).contains(&first), "{first} challenge ACKs");
+    assert_eq!(l.conn().stats().challenge_acks, first as u64);
+    // A second later the allowance is back.
+    l.advance(Duration::from_secs(1));
+    let mut rst = l.seg(TcpFlags::RST, l.our_max);
+    rst.seq_number = l.peer_nxt + 10u32;
+    l.feed(&rst, &[]);
+    assert_eq!(l.out().len(), 1);
+    assert_eq!(l.state(), State::Established);
+}
+
+#[test]
+fn rfc5961_ack_above_snd_max_dropped_and_acked() {
+    let mut l = in_state(State::Established);
+    l.write(1000);
+    l.out();
+    let mut seg = l.seg(TcpFlags::empty(), l.our_max + 1u32);
+    seg.payload_len = 100;
+    let r = l.feed(&seg, &pattern(100));
+    assert!(!r.readable && !r.writable);
+    assert!(l.side.recv.data.is_empty(), "the data was dropped");
+    assert_eq!(l.side.send.data.len(), 1000, "nothing acknowledged");
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert!(only_acks(&out));
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.conn().stats().rejected, 1);
+}
+
+#[test]
+fn rfc5961_ack_below_snd_una_minus_max_window_dropped_and_acked() {
+    // A small peer window, so that an old ACK is easy to build.
+    let opts = PeerOpts {
+        window: 1000,
+        window_scale: None,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(Config::default(), opts);
+    l.side.conn.set_nagle(false);
+    for _ in 0..3 {
+        l.write(1000);
+        l.out();
+        let ack = l.ack_all();
+        l.feed(&ack, &[]);
+    }
+    let una = l.our_max;
+    // Within SND.UNA - MAX.SND.WND: an old duplicate, data taken.
+    let mut seg = l.seg(TcpFlags::empty(), una - 1000u32);
+    seg.payload_len = 10;
+    let r = l.feed(&seg, &pattern(10));
+    assert!(r.readable);
+    l.peer_nxt += 10u32;
+    l.out();
+    // Below it: dropped, answered with an ACK.
+    let mut seg = l.seg(TcpFlags::empty(), una - 1001u32);
+    seg.payload_len = 10;
+    let r = l.feed(&seg, &pattern(10));
+    assert!(!r.readable);
+    assert_eq!(l.side.recv.data.len(), 10);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.state(), State::Established);
+}
