@@ -1579,7 +1579,10 @@ impl<C: CongestionControl> Connection<C> {
         recv: &dyn RecvBuffer,
         max_len: usize,
     ) -> Option<Transmit> {
-        let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + TIMESTAMPS_LEN);
+        // Room for the options every segment repeats; SACK blocks vary and
+        // poll_transmit trims for them.
+        let options = if self.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
         self.on_timers(now, send);
         if self.rst_queued {
             let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
