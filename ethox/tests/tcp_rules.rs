@@ -231,9 +231,9 @@ impl Lone {
     /// Moves the clock to the connection's next deadline.
     fn to_deadline(&mut self) -> Instant {
         let at = self.conn().next_deadline().expect("a deadline");
-        assert!(at >= self.now, "deadline in the past");
-        self.now = at;
-        at
+        // A deadline in the past is due now.
+        self.now = self.now.max(at);
+        self.now
     }
 }
 
@@ -960,4 +960,225 @@ fn rfc5961_ack_below_snd_una_minus_max_window_dropped_and_acked() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
     assert_eq!(l.state(), State::Established);
+}
+
+// ----------------------------------------------------------------------
+// Sequence numbers wrap around
+// ----------------------------------------------------------------------
+
+#[test]
+fn seq_transfer_wraps_around_on_both_sides() {
+    let mut setup = Setup::new(Config::default());
+    setup.iss_a = SeqNumber(0xffff_fff0);
+    setup.iss_b = SeqNumber(0xffff_ff00);
+    let mut p = Pair::open_with(setup);
+    assert_eq!(p.a.conn.state(), State::Established);
+    // Some loss too, so that recovery and SACK run across the wrap.
+    let mut n = 0u64;
+    p.drop = Box::new(move |_, _, r| {
+        n += 1;
+        r.payload_len > 0 && n % 17 == 0
+    });
+    let up = pattern(300_000);
+    let down = pattern(200_000);
+    p.a.send.write(&up);
+    p.b.send.write(&down);
+    p.a.conn.close();
+    p.run(100_000);
+    assert!(p.b.recv.data == up);
+    assert!(p.a.recv.data == down);
+    p.b.conn.close();
+    p.run(100_000);
+    assert_eq!(p.a.conn.state(), State::Closed);
+    assert_eq!(p.b.conn.state(), State::Closed);
+    assert_eq!(p.a.conn.close_reason(), Some(CloseReason::Normal));
+    // Both sides' numbers did cross zero.
+    let crossed = |side: &Side| {
+        side.log.iter().any(|(_, t)| t.repr.seq_number.0 < 0x1000_0000)
+            && side.log.iter().any(|(_, t)| t.repr.seq_number.0 > 0xf000_0000)
+    };
+    assert!(crossed(&p.a) && crossed(&p.b));
+    assert!(p.a.conn.stats().retransmissions > 0);
+}
+
+// ----------------------------------------------------------------------
+// RFC 7323: window scaling, timestamps, PAWS
+// ----------------------------------------------------------------------
+
+#[test]
+fn rfc7323_window_scale_negotiated_when_both_offer() {
+    let l = Lone::client(Config::default(), PeerOpts::default());
+    assert_eq!(l.conn().negotiated().2, Some((7, 7)));
+    let l = Lone::server(Config::default(), PeerOpts::default());
+    assert_eq!(l.conn().negotiated().2, Some((7, 7)));
+}
+
+#[test]
+fn rfc7323_window_scale_off_when_the_peer_does_not_offer() {
+    let opts = PeerOpts {
+        window_scale: None,
+        ..PeerOpts::default()
+    };
+    // Active: our SYN offered, the SYN-ACK did not.
+    let mut l = Lone::client(Config::default(), opts);
+    assert_eq!(l.conn().negotiated().2, None);
+    let ack = l.seg(TcpFlags::empty(), l.our_max);
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().stats().send_window, 65535, "the peer's window unscaled");
+    l.send_data(10);
+    l.to_deadline();
+    let out = l.out();
+    // Unscaled: the 64 KiB of the SYN less the 10 bytes taken (the
+    // right edge moves in steps of an MSS, RFC 9293 3.8.6.2.2).
+    assert_eq!(out[0].0.window_len, 65525, "our window unscaled");
+    // Passive: the SYN did not offer, so the SYN-ACK does not either.
+    let mut l = Lone::new(
+        Connection::accept(
+            &Lone::new(
+                Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+                opts,
+            )
+            .syn(None),
+            OUR_ISS,
+            START,
+            Config::default(),
+        ),
+        opts,
+    );
+    let out = l.out();
+    assert_eq!(out[0].0.window_scale, None);
+    assert_eq!(l.conn().negotiated().2, None);
+}
+
+#[test]
+fn rfc7323_window_scale_off_when_we_do_not_offer() {
+    let config = config(|c| c.window_scale = None);
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
+    assert_eq!(l.out()[0].0.window_scale, None);
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    l.feed(&syn_ack, &[]);
+    assert_eq!(l.conn().negotiated().2, None);
+    let ack = l.seg(TcpFlags::empty(), OUR_ISS + 1u32);
+    l.peer_nxt = PEER_ISS + 1u32;
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().stats().send_window, 65535);
+}
+
+#[test]
+fn rfc7323_syn_windows_are_not_scaled() {
+    let opts = PeerOpts {
+        window: 1000,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        opts,
+    );
+    let syn = l.out()[0].0;
+    // 1 MiB of buffer: the SYN says 65535, unscaled.
+    assert_eq!(syn.window_len, 65535);
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    l.feed(&syn_ack, &[]);
+    l.peer_nxt = PEER_ISS + 1u32;
+    assert_eq!(l.conn().stats().send_window, 1000, "the SYN-ACK's window is not scaled");
+    // Later windows are: 1000 << 7.
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().stats().send_window, 128_000);
+    // And ours: 1 MiB >> 7.
+    l.send_data(10);
+    l.to_deadline();
+    let out = l.out();
+    assert_eq!(usize::from(out[0].0.window_len), ((1usize << 20) - 10) >> 7);
+}
+
+#[test]
+fn rfc7323_windows_above_64k_are_used() {
+    let mut p = Pair::open(Config::default());
+    p.a.send.write(&pattern(1_000_000));
+    p.run(100_000);
+    assert_eq!(p.b.recv.data.len(), 1_000_000);
+    // More in flight than an unscaled window allows.
+    assert!(
+        p.max_in_flight[0] > 65535,
+        "at most {} bytes in flight",
+        p.max_in_flight[0]
+    );
+}
+
+#[test]
+fn rfc7323_timestamps_echoed() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    assert!(l.conn().negotiated().1);
+    // The SYN-ACK's TSval was echoed by the ACK of the handshake.
+    let hs_ack = l.side.log[1].1.repr;
+    assert_eq!(hs_ack.timestamp.unwrap().1, START.as_millis() as u32);
+    for (step, tsval) in [(ms(5), 777_000u32), (ms(5), 777_020), (ms(5), 777_500)] {
+        l.advance(step);
+        let mut seg = l.ack_all();
+        seg.timestamp = Some((tsval, l.ts_echo));
+        seg.payload_len = 1460;
+        l.feed(&seg, &pattern(1460));
+        l.peer_nxt += 1460u32;
+        let mut seg = l.ack_all();
+        seg.timestamp = Some((tsval, l.ts_echo));
+        seg.payload_len = 1460;
+        l.feed(&seg, &pattern(1460));
+        l.peer_nxt += 1460u32;
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        let (ours, echo) = out[0].0.timestamp.unwrap();
+        assert_eq!(echo, tsval, "TSecr = the peer's TSval");
+        assert_ne!(ours, 0);
+    }
+}
+
+#[test]
+fn rfc7323_paws_drops_old_timestamp_and_acks() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.advance(ms(10));
+    let newer = l.peer_clock() + 1000;
+    let mut seg = l.ack_all();
+    seg.timestamp = Some((newer, l.ts_echo));
+    seg.payload_len = 100;
+    l.feed(&seg, &pattern(100));
+    l.peer_nxt += 100u32;
+    l.out();
+    // An old duplicate: in the window, but its TSval is older.
+    let mut old = l.ack_all();
+    old.timestamp = Some((newer - 500, l.ts_echo));
+    old.payload_len = 100;
+    let r = l.feed(&old, &pattern(100));
+    assert!(!r.readable);
+    assert_eq!(l.side.recv.data.len(), 100, "the old segment's data was dropped");
+    assert_eq!(l.conn().stats().rejected, 1);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert!(only_acks(&out));
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(out[0].0.timestamp.unwrap().1, newer, "TS.Recent is unchanged");
+    // A RST is not subject to PAWS... but the exact one still resets.
+    let mut rst = l.seg(TcpFlags::RST, l.our_max);
+    rst.timestamp = Some((newer - 500, 0));
+    assert!(l.feed(&rst, &[]).closed);
+}
+
+#[test]
+fn rfc7323_timestamps_off_unless_both_offer() {
+    let opts = PeerOpts {
+        timestamps: false,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(Config::default(), opts);
+    assert!(!l.conn().negotiated().1);
+    l.send_data(10);
+    l.to_deadline();
+    assert!(l.out().iter().all(|(r, _)| r.timestamp.is_none()));
+    // Without timestamps a segment carries the full MSS.
+    l.write(5000);
+    let out = l.out();
+    assert_eq!(out[0].0.payload_len, 1460);
 }
