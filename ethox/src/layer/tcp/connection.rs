@@ -662,7 +662,6 @@ impl<C: CongestionControl> Connection<C> {
         conn.snd_nxt = conn.snd_una;
         conn.snd_max = conn.snd_una;
         conn.syn_sent = 1;
-        conn.set_peer_mss(Some(mss));
         if let (Some(ours), Some(theirs)) = (config.window_scale, window_scale) {
             conn.rcv_shift = ours.min(14);
             conn.snd_shift = theirs.min(14);
@@ -676,6 +675,8 @@ impl<C: CongestionControl> Connection<C> {
             conn.ts_recent = tsval;
             conn.ts_recent_at = now;
         }
+        // After timestamps, which decide the payload per segment.
+        conn.set_peer_mss(Some(mss));
         conn.update_window(ack);
         conn
     }
@@ -829,7 +830,6 @@ impl<C: CongestionControl> Connection<C> {
         self.irs = syn.seq_number;
         self.rcv_nxt = syn.seq_number + 1u32;
         self.rcv_adv = self.rcv_nxt;
-        self.set_peer_mss(syn.max_seg_size);
         match (self.config.window_scale, syn.window_scale) {
             (Some(ours), Some(theirs)) => {
                 self.rcv_shift = ours.min(14);
@@ -850,6 +850,9 @@ impl<C: CongestionControl> Connection<C> {
         } else {
             self.timestamps = false;
         }
+        // After timestamps: they decide the payload a segment carries,
+        // which is the congestion controller's MSS.
+        self.set_peer_mss(syn.max_seg_size);
         // The window of a SYN is never scaled (RFC 7323 2.2).
         self.snd_wnd = usize::from(syn.window_len);
         self.max_snd_wnd = self.snd_wnd;
