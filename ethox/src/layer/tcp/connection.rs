@@ -481,6 +481,9 @@ pub struct Connection<C = Congestion> {
     /// SYN transmissions so far.
     syn_sent: u8,
     ack_now: bool,
+    /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
+    /// 4.2), also when several arrive before the next poll.
+    dup_acks_owed: u16,
     ack_delayed_until: Option<Instant>,
     /// Full segments received since the last ACK.
     unacked_segments: u8,
@@ -590,6 +593,7 @@ impl<C: CongestionControl> Connection<C> {
             stalled_since: None,
             syn_sent: 0,
             ack_now: false,
+            dup_acks_owed: 0,
             ack_delayed_until: None,
             unacked_segments: 0,
             rcv_mss: 0,
@@ -1388,9 +1392,11 @@ impl<C: CongestionControl> Connection<C> {
         let advanced = recv.write_at(offset, data);
         if offset > 0 {
             // Out of order: a duplicate ACK at once, with SACK (RFC 5681
-            // 4.2 SHOULD).
+            // 4.2 SHOULD), one for each such segment: a sender without
+            // SACK counts them to start fast retransmit.
             self.stats.out_of_order += 1;
             self.ack_now = true;
+            self.dup_acks_owed = self.dup_acks_owed.saturating_add(1);
             return;
         }
         if advanced == 0 {
@@ -1399,6 +1405,9 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         self.rcv_nxt += advanced;
+        // The ACK of new data is no duplicate; owed ones would now look
+        // like duplicates of it.
+        self.dup_acks_owed = 0;
         self.stats.bytes_received += advanced as u64;
         reaction.readable = true;
         if advanced > data.len() {
@@ -1455,6 +1464,7 @@ impl<C: CongestionControl> Connection<C> {
         self.persist_at = None;
         self.keep_alive_at = None;
         self.ack_now = false;
+        self.dup_acks_owed = 0;
     }
 
     // ------------------------------------------------------------------
@@ -1956,7 +1966,11 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         if repr.ack_number.is_some() {
-            self.ack_now = false;
+            // A pure ACK pays one owed duplicate; more may be due.
+            if repr.payload_len == 0 {
+                self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
+            }
+            self.ack_now = self.dup_acks_owed > 0;
             self.ack_delayed_until = None;
             self.unacked_segments = 0;
             let window = if repr.flags.contains(TcpFlags::SYN) {
