@@ -8,7 +8,7 @@ mod common;
 use core::time::Duration;
 
 use common::tcp_pair::{Pair, START, Setup, Side, VecRecv, pattern};
-use ethox::layer::tcp::buffer::RecvBuffer;
+use ethox::layer::tcp::buffer::{RecvBuffer, RingRecvBuffer};
 use ethox::layer::tcp::congestion::Algorithm;
 use ethox::layer::tcp::connection::{
     CloseReason, Config, Connection, DEFAULT_PEER_MSS, Reaction, State,
@@ -59,8 +59,8 @@ impl Default for PeerOpts {
 
 /// A connection under test, and a scripted peer that builds its segments
 /// by hand.
-struct Lone {
-    side: Side,
+struct Lone<R: RecvBuffer = VecRecv> {
+    side: Side<R>,
     now: Instant,
     opts: PeerOpts,
     /// The peer's next sequence number.
@@ -73,41 +73,16 @@ struct Lone {
 
 impl Lone {
     fn new(conn: Connection, opts: PeerOpts) -> Lone {
-        Lone {
-            side: Side::new(conn, VecRecv::new(1 << 20)),
-            now: START,
-            opts,
-            peer_nxt: PEER_ISS,
-            ts_echo: 0,
-            our_max: OUR_ISS,
-        }
+        Lone::with_recv(conn, opts, VecRecv::new(1 << 20))
     }
 
     /// An active open answered by the peer's SYN-ACK, and our ACK.
     fn client(config: Config, opts: PeerOpts) -> Lone {
-        let mut l = Lone::new(
-            Connection::connect(US, PEER, OUR_ISS, START, config),
-            opts,
-        );
-        let out = l.out();
-        assert_eq!(out.len(), 1);
-        assert!(out[0].0.flags.contains(TcpFlags::SYN));
-        let mut syn_ack = l.syn(Some(OUR_ISS + 1u32));
-        if opts.ecn {
-            syn_ack.flags |= TcpFlags::ECE;
-        }
-        let r = l.feed(&syn_ack, &[]);
-        assert!(r.established);
-        l.peer_nxt = PEER_ISS + 1u32;
-        let out = l.out();
-        assert_eq!(out.len(), 1, "the ACK of the SYN-ACK");
-        assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
-        assert_eq!(l.state(), State::Established);
-        l
+        Lone::client_with(config, opts, VecRecv::new(1 << 20))
     }
 
     /// A passive open by the peer's SYN, our SYN-ACK and its ACK.
-    fn server(config: Config, opts: PeerOpts) -> Lone {
+    fn server(config: Config, opts: PeerOpts) -> Lone<VecRecv> {
         let mut syn = Lone::new(
             Connection::connect(US, PEER, OUR_ISS, START, config),
             opts,
@@ -126,6 +101,43 @@ impl Lone {
         let ack = l.ack_all();
         let r = l.feed(&ack, &[]);
         assert!(r.established);
+        assert_eq!(l.state(), State::Established);
+        l
+    }
+}
+
+impl<R: RecvBuffer> Lone<R> {
+    fn with_recv(conn: Connection, opts: PeerOpts, recv: R) -> Lone<R> {
+        Lone {
+            side: Side::new(conn, recv),
+            now: START,
+            opts,
+            peer_nxt: PEER_ISS,
+            ts_echo: 0,
+            our_max: OUR_ISS,
+        }
+    }
+
+    /// [`Lone::client`] with a receive buffer of the caller's.
+    fn client_with(config: Config, opts: PeerOpts, recv: R) -> Lone<R> {
+        let mut l = Lone::with_recv(
+            Connection::connect(US, PEER, OUR_ISS, START, config),
+            opts,
+            recv,
+        );
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].0.flags.contains(TcpFlags::SYN));
+        let mut syn_ack = l.syn(Some(OUR_ISS + 1u32));
+        if opts.ecn {
+            syn_ack.flags |= TcpFlags::ECE;
+        }
+        let r = l.feed(&syn_ack, &[]);
+        assert!(r.established);
+        l.peer_nxt = PEER_ISS + 1u32;
+        let out = l.out();
+        assert_eq!(out.len(), 1, "the ACK of the SYN-ACK");
+        assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
         assert_eq!(l.state(), State::Established);
         l
     }
@@ -1181,4 +1193,437 @@ fn rfc7323_timestamps_off_unless_both_offer() {
     l.write(5000);
     let out = l.out();
     assert_eq!(out[0].0.payload_len, 1460);
+}
+
+// ----------------------------------------------------------------------
+// SACK (RFC 2018, RFC 6675) and NewReno (RFC 6582)
+// ----------------------------------------------------------------------
+
+/// The SACK blocks of `repr`, in order.
+fn sack_blocks(repr: &TcpRepr) -> Vec<(u32, u32)> {
+    repr.sack_ranges.iter().flatten().copied().collect()
+}
+
+/// The peer sends `len` bytes at `offset` past its next sequence number
+/// (out of order when `offset > 0`); returns what the connection sends.
+fn peer_data_at<R: RecvBuffer>(l: &mut Lone<R>, offset: u32, len: usize) -> Vec<TcpRepr> {
+    let mut seg = l.ack_all();
+    seg.seq_number = l.peer_nxt + offset;
+    seg.payload_len = len;
+    l.feed(&seg, &pattern(len));
+    l.out().into_iter().map(|(r, _)| r).collect()
+}
+
+fn check_sack_generation<R: RecvBuffer>(mut l: Lone<R>) {
+    let base = l.peer_nxt.0;
+    let at = |o: u32| base.wrapping_add(o);
+    let out = peer_data_at(&mut l, 1000, 500);
+    assert_eq!(out.len(), 1, "out of order: ACKed at once");
+    assert_eq!(out[0].ack_number, Some(l.peer_nxt));
+    assert_eq!(sack_blocks(&out[0]), [(at(1000), at(1500))]);
+    let out = peer_data_at(&mut l, 3000, 500);
+    assert_eq!(sack_blocks(&out[0]), [(at(3000), at(3500)), (at(1000), at(1500))]);
+    let out = peer_data_at(&mut l, 2000, 200);
+    assert_eq!(
+        sack_blocks(&out[0]),
+        [(at(2000), at(2200)), (at(3000), at(3500)), (at(1000), at(1500))],
+        "most recent first (RFC 2018 4)"
+    );
+    // Joining a block moves it to the front.
+    let out = peer_data_at(&mut l, 1500, 100);
+    assert_eq!(
+        sack_blocks(&out[0]),
+        [(at(1000), at(1600)), (at(2000), at(2200)), (at(3000), at(3500))]
+    );
+    // Filling the hole at the edge: ACK at once, the first block gone.
+    let out = peer_data_at(&mut l, 0, 1000);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].ack_number, Some(SeqNumber(at(1600))));
+    assert_eq!(sack_blocks(&out[0]), [(at(2000), at(2200)), (at(3000), at(3500))]);
+}
+
+#[test]
+fn rfc2018_receiver_sack_blocks_most_recent_first() {
+    check_sack_generation(Lone::client(Config::default(), PeerOpts::default()));
+    // The same with the ready-made ring buffer and its assembler.
+    check_sack_generation(Lone::client_with(
+        Config::default(),
+        PeerOpts::default(),
+        RingRecvBuffer::new(vec![0; 1 << 16]),
+    ));
+}
+
+#[test]
+fn rfc2018_no_sack_blocks_unless_negotiated() {
+    let opts = PeerOpts {
+        sack: false,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(Config::default(), opts);
+    let out = peer_data_at(&mut l, 1000, 500);
+    assert_eq!(out.len(), 1);
+    assert!(sack_blocks(&out[0]).is_empty());
+}
+
+/// A loss function dropping the first transmission of the data segments
+/// A sends with these ordinals (0 = the first data segment).
+fn drop_first_transmissions(ordinals: &'static [u64]) -> common::tcp_pair::LossFn {
+    let mut seen = std::collections::HashSet::new();
+    let mut new_segments = 0u64;
+    Box::new(move |from_a, _, r| {
+        if !from_a || r.payload_len == 0 || !seen.insert(r.seq_number.0) {
+            return false;
+        }
+        new_segments += 1;
+        ordinals.contains(&(new_segments - 1))
+    })
+}
+
+#[test]
+fn rfc6675_sack_recovery_retransmits_only_the_holes() {
+    for lost in [&[20u64][..], &[20, 24], &[15, 16, 30]] {
+        let mut p = Pair::open(Config::default());
+        p.drop = drop_first_transmissions(lost);
+        let data = pattern(200_000);
+        p.a.send.write(&data);
+        p.run(10_000);
+        assert!(p.b.recv.data == data);
+        let stats = p.a.conn.stats();
+        assert_eq!(stats.timeouts, 0, "{lost:?}: {stats:?}");
+        // One recovery per window with losses.
+        assert!(
+            (1..=2).contains(&stats.fast_retransmits),
+            "{lost:?}: {stats:?}"
+        );
+        assert_eq!(
+            stats.retransmissions,
+            lost.len() as u64,
+            "{lost:?}: only the holes are sent again: {:?}",
+            p.a.retransmitted()
+        );
+    }
+}
+
+#[test]
+fn rfc6582_newreno_partial_acks_retransmit_one_hole_each() {
+    let config = config(|c| c.sack = false);
+    let lost: &[u64] = &[20, 23, 26];
+    let mut p = Pair::open(config);
+    assert!(!p.a.conn.negotiated().0);
+    p.drop = drop_first_transmissions(lost);
+    let data = pattern(200_000);
+    p.a.send.write(&data);
+    // Follow the recovery segment by segment: each retransmission must
+    // wait for the partial ACK of the one before.
+    let mut acks_between = Vec::new();
+    let mut acks = 0;
+    let mut seen_retransmissions = 0;
+    for _ in 0..100_000 {
+        let before_b = p.b.log.len();
+        if !p.step() {
+            match [p.a.conn.next_deadline(), p.b.conn.next_deadline()]
+                .into_iter()
+                .flatten()
+                .min()
+            {
+                Some(at) => p.now = p.now.max(at),
+                None => break,
+            }
+        }
+        acks += p.b.log.len() - before_b;
+        let r = p.a.retransmitted().len();
+        if r > seen_retransmissions {
+            acks_between.push(acks);
+            acks = 0;
+            seen_retransmissions = r;
+        }
+        if p.b.recv.data.len() == data.len() && p.a.conn.in_flight() == 0 {
+            break;
+        }
+    }
+    assert!(p.b.recv.data == data);
+    let stats = p.a.conn.stats();
+    assert_eq!(stats.timeouts, 0, "{stats:?}");
+    assert_eq!(stats.fast_retransmits, 1);
+    assert_eq!(stats.retransmissions, 3, "{:?}", p.a.retransmitted());
+    let resent: Vec<u32> = p
+        .a
+        .retransmitted()
+        .iter()
+        .map(|(_, r)| r.seq_number.0)
+        .collect();
+    let mut sorted = resent.clone();
+    sorted.sort_unstable();
+    assert_eq!(resent, sorted, "holes in order");
+    assert!(acks_between[1..].iter().all(|&n| n >= 1), "{acks_between:?}");
+}
+
+// ----------------------------------------------------------------------
+// RFC 6298: the retransmission timer
+// ----------------------------------------------------------------------
+
+/// An active open whose SYN-ACK arrives `rtt` after the SYN.
+fn client_with_rtt(config: Config, rtt: Duration) -> Lone {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
+    l.out();
+    l.advance(rtt);
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    l.feed(&syn_ack, &[]);
+    l.peer_nxt = PEER_ISS + 1u32;
+    l.out();
+    l
+}
+
+#[test]
+fn rfc6298_initial_rto_is_one_second() {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        PeerOpts::default(),
+    );
+    assert_eq!(l.conn().stats().rto, Duration::from_secs(1));
+    l.out();
+    assert_eq!(l.conn().next_deadline(), Some(START + Duration::from_secs(1)));
+}
+
+#[test]
+fn rfc6298_rto_is_srtt_plus_four_rttvar() {
+    let l = client_with_rtt(Config::default(), ms(100));
+    let stats = l.conn().stats();
+    assert_eq!(stats.srtt, Some(ms(100)));
+    // RTTVAR = R/2 = 50 ms: RTO = 100 + 4 * 50.
+    assert_eq!(stats.rto, ms(300));
+    // A second sample: RTTVAR = 3/4 * 50 + 1/4 * |100 - 60| = 47.5,
+    // SRTT = 7/8 * 100 + 1/8 * 60 = 95, RTO = 95 + 190.
+    let mut l = l;
+    l.write(100);
+    l.out();
+    l.advance(ms(60));
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let stats = l.conn().stats();
+    assert_eq!(stats.srtt, Some(ms(95)));
+    assert_eq!(stats.rto, ms(285));
+}
+
+#[test]
+fn rfc6298_rto_clamped_by_min() {
+    let l = client_with_rtt(Config::default(), ms(10));
+    assert_eq!(l.conn().stats().srtt, Some(ms(10)));
+    assert_eq!(l.conn().stats().rto, ms(200), "10 + 4 * 5 ms, raised to the minimum");
+    let mut rto = ethox::layer::tcp::rtt::RtoConfig::default();
+    rto.min = ms(1000);
+    let l = client_with_rtt(config(|c| c.rto = rto), ms(100));
+    assert_eq!(l.conn().stats().rto, ms(1000));
+}
+
+#[test]
+fn rfc6298_karn_no_sample_from_a_retransmitted_syn() {
+    let mut l = Lone::new(
+        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+        PeerOpts::default(),
+    );
+    l.out();
+    l.to_deadline();
+    assert_eq!(l.out().len(), 1, "the SYN again");
+    l.advance(ms(50));
+    let syn_ack = l.syn(Some(OUR_ISS + 1u32));
+    assert!(l.feed(&syn_ack, &[]).established);
+    assert_eq!(l.conn().stats().srtt, None);
+}
+
+#[test]
+fn rfc6298_karn_no_sample_from_retransmitted_data() {
+    let mut l = client_with_rtt(Config::default(), ms(100));
+    l.write(1000);
+    l.out();
+    l.to_deadline();
+    assert_eq!(l.out().len(), 1, "the retransmission");
+    let rto_backed_off = l.conn().stats().rto;
+    assert_eq!(rto_backed_off, ms(600));
+    // The ACK comes 20 ms after the retransmission (or 320 ms after the
+    // first transmission): no sample either way.
+    l.advance(ms(20));
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let stats = l.conn().stats();
+    assert_eq!(stats.srtt, Some(ms(100)), "SRTT unchanged");
+    assert_eq!(stats.rto, ms(600), "the backed-off RTO is kept (Karn)");
+}
+
+#[test]
+fn rfc6298_backoff_doubles_on_repeated_timeouts() {
+    let mut l = client_with_rtt(Config::default(), ms(100));
+    l.write(1000);
+    l.out();
+    let mut times = vec![l.now];
+    for _ in 0..6 {
+        l.to_deadline();
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+        times.push(l.now);
+    }
+    let gaps: Vec<u64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis() as u64)
+        .collect();
+    assert_eq!(gaps, [300, 600, 1200, 2400, 4800, 9600]);
+    assert_eq!(l.conn().stats().timeouts, 6);
+    assert_eq!(l.conn().stats().rto, ms(19_200));
+}
+
+#[test]
+fn rfc6298_backoff_is_capped_by_max() {
+    let mut l = client_with_rtt(
+        config(|c| c.user_timeout = None),
+        ms(100),
+    );
+    l.write(1000);
+    l.out();
+    for _ in 0..20 {
+        l.to_deadline();
+        assert_eq!(l.out().len(), 1);
+    }
+    assert_eq!(l.conn().stats().rto, Duration::from_secs(60));
+    assert_eq!(l.state(), State::Established);
+}
+
+#[test]
+fn rfc6298_new_sample_clears_backoff() {
+    let mut l = client_with_rtt(Config::default(), ms(100));
+    l.write(1000);
+    l.out();
+    l.to_deadline();
+    l.out();
+    l.to_deadline();
+    l.out();
+    assert_eq!(l.conn().stats().rto, ms(1200));
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().stats().rto, ms(1200));
+    // New data, answered in 100 ms: a valid sample ends the backoff.
+    l.write(1000);
+    l.out();
+    l.advance(ms(100));
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let stats = l.conn().stats();
+    // SRTT stays 100 ms, RTTVAR = 3/4 * 50 = 37.5 ms: RTO 250 ms.
+    assert_eq!(stats.srtt, Some(ms(100)));
+    assert_eq!(stats.rto, ms(250));
+}
+
+// ----------------------------------------------------------------------
+// Congestion control
+// ----------------------------------------------------------------------
+
+#[test]
+fn rfc5681_cwnd_grows_in_slow_start() {
+    for algorithm in [Algorithm::NewReno, Algorithm::Cubic] {
+        let mut l = Lone::client(config(|c| c.congestion = algorithm), PeerOpts::default());
+        let initial = l.conn().stats().cwnd;
+        assert_eq!(initial, 10 * 1448, "RFC 6928 IW");
+        l.write(1_000_000);
+        let mut in_flight: std::collections::VecDeque<TcpRepr> =
+            l.out().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(in_flight.len(), 10);
+        let mut cwnd = initial;
+        for _ in 0..40 {
+            // An ACK for every second segment, and the sender sends
+            // what the window allows.
+            l.advance(ms(1));
+            in_flight.pop_front();
+            let second = in_flight.pop_front().unwrap();
+            let ack = l.seg(TcpFlags::empty(), second.seq_number + second.payload_len);
+            l.feed(&ack, &[]);
+            in_flight.extend(l.out().into_iter().map(|(r, _)| r));
+            let grown = l.conn().stats().cwnd;
+            // RFC 3465 with L = 2: two segments per ACK.
+            assert_eq!(grown, cwnd + 2 * 1448, "{algorithm:?}");
+            let flight: usize = in_flight.iter().map(|r| r.payload_len).sum();
+            assert_eq!(flight, grown, "{algorithm:?}: the window is used");
+            cwnd = grown;
+        }
+        assert_eq!(l.conn().stats().ssthresh, usize::MAX);
+    }
+}
+
+/// A connection with ten segments in flight whose first one was lost:
+/// the peer sends duplicate ACKs (with SACK blocks for the rest).
+fn three_dup_acks(algorithm: Algorithm, sack: bool) -> (Lone, usize, Vec<TcpRepr>) {
+    let opts = PeerOpts {
+        sack,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(config(|c| c.congestion = algorithm), opts);
+    // The peer's first window update (its SYN-ACK's window was unscaled):
+    // a later change of window would make an ACK no duplicate.
+    let update = l.ack_all();
+    l.feed(&update, &[]);
+    l.write(100_000);
+    let out = l.out();
+    assert_eq!(out.len(), 10);
+    let flight = l.conn().in_flight();
+    let una = OUR_ISS + 1u32;
+    let mut sent = Vec::new();
+    for (i, (seg, _)) in out.iter().enumerate().skip(1).take(3) {
+        let mut dup = l.seg(TcpFlags::empty(), una);
+        if sack {
+            let end = seg.seq_number + seg.payload_len;
+            dup.sack_ranges[0] = Some(((una + 1448u32).0, end.0));
+        }
+        l.feed(&dup, &[]);
+        let now = l.out();
+        if i < 3 {
+            assert!(now.is_empty(), "dup ACK {i}: nothing yet");
+        }
+        sent.extend(now.into_iter().map(|(r, _)| r));
+    }
+    (l, flight, sent)
+}
+
+#[test]
+fn rfc5681_fast_retransmit_reduces_cwnd() {
+    for sack in [true, false] {
+        let (l, flight, sent) = three_dup_acks(Algorithm::NewReno, sack);
+        let stats = l.conn().stats();
+        assert_eq!(stats.fast_retransmits, 1);
+        assert_eq!(stats.timeouts, 0);
+        assert_eq!(sent[0].seq_number, OUR_ISS + 1u32, "the lost segment first");
+        assert_eq!(sent[0].payload_len, 1448);
+        assert_eq!(stats.ssthresh, flight / 2, "sack {sack}");
+        assert!(stats.cwnd < flight, "sack {sack}: {stats:?}");
+    }
+}
+
+#[test]
+fn rfc5681_timeout_sets_cwnd_to_one_mss() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.write(100_000);
+    l.out();
+    let flight = l.conn().in_flight();
+    l.to_deadline();
+    let out = l.out();
+    assert_eq!(out.len(), 1, "one segment: the loss window");
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+    let stats = l.conn().stats();
+    assert_eq!(stats.cwnd, 1448);
+    assert_eq!(stats.timeouts, 1);
+    assert!(stats.ssthresh <= flight);
+}
+
+#[test]
+fn congestion_newreno_and_cubic_are_selectable() {
+    let (reno, flight, _) = three_dup_acks(Algorithm::NewReno, true);
+    assert_eq!(reno.conn().congestion().algorithm(), Algorithm::NewReno);
+    let (cubic, flight_cubic, _) = three_dup_acks(Algorithm::Cubic, true);
+    assert_eq!(cubic.conn().congestion().algorithm(), Algorithm::Cubic);
+    assert_eq!(flight, flight_cubic);
+    // NewReno halves (RFC 5681), CUBIC keeps 0.7 (RFC 9438 4.6).
+    assert_eq!(reno.conn().stats().ssthresh, flight / 2);
+    assert_eq!(cubic.conn().stats().ssthresh, flight * 7 / 10);
+    assert_eq!(Config::default().congestion, Algorithm::Cubic);
 }
