@@ -1203,11 +1203,13 @@ impl<C: CongestionControl> Connection<C> {
             self.on_new_ack(now, ack, send, reaction);
         } else if ack == self.snd_una {
             // A duplicate ACK (RFC 5681 2): no data, no window change,
-            // data outstanding, not a SYN or FIN.
+            // data outstanding, not a SYN or FIN. Not in a zero window:
+            // the peer answers each probe alike, nothing was lost.
             let wnd = usize::from(seg.window_len) << self.snd_shift;
             if payload_len == 0
                 && !seg.flags.contains(TcpFlags::FIN)
                 && self.in_flight() > 0
+                && window_before > 0
                 && wnd == window_before
             {
                 self.on_duplicate_ack(now);
@@ -1219,8 +1221,15 @@ impl<C: CongestionControl> Connection<C> {
             self.update_window(seg);
         }
         if self.snd_wnd > 0 {
+            // The window opened: a probe byte the peer did not take is
+            // sent again with the rest, now (it has no timer of its own).
+            let persisting = self.persist_at.is_some() || self.persist_backoff > 0;
+            if persisting && self.snd_nxt > self.snd_una {
+                self.snd_nxt = self.snd_una;
+            }
             self.persist_at = None;
             self.persist_backoff = 0;
+            self.probe_due = false;
         }
 
         // The FIN's ACK moves the closing states on.
@@ -1624,7 +1633,14 @@ impl<C: CongestionControl> Connection<C> {
         }
         // Whatever held data back, unacknowledged data always has a timer
         // (RFC 6298 5.1): a connection must never wait without one.
-        if self.in_flight() > 0 && self.retransmit_at.is_none() && self.state.is_synchronized() {
+        // While the peer's window is zero the persist timer sends the probe
+        // byte again: no timeouts (RFC 9293 3.8.6.1: the connection is
+        // kept as long as the probes are answered).
+        if self.in_flight() > 0
+            && self.retransmit_at.is_none()
+            && self.persist_at.is_none()
+            && self.state.is_synchronized()
+        {
             self.retransmit_at = Some(now + self.rtt.rto());
         }
         if self.keep_alive_due {
@@ -1878,8 +1894,10 @@ impl<C: CongestionControl> Connection<C> {
         if available > 0 && wnd_room == 0 {
             // Zero window: probe with one byte past it, with backoff
             // (RFC 9293 3.8.6.1), only when nothing else is outstanding.
+            // Persisting starts with nothing in flight, so what is in
+            // flight now is the probe byte: probe with it again.
             if self.probe_due {
-                return self.segment_at(now, self.snd_nxt, 1, queued, recv);
+                return self.segment_at(now, self.snd_una, 1, queued, recv);
             }
             if self.persist_at.is_none() && self.in_flight() == 0 {
                 let backoff = 1u32 << self.persist_backoff.min(16);
@@ -2008,7 +2026,8 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         let end = seq + seg_len;
-        let probe = self.probe_due && repr.payload_len == 1 && seq == self.snd_nxt;
+        let probe =
+            self.probe_due && repr.payload_len == 1 && (seq == self.snd_nxt || seq == self.snd_una);
         if probe {
             self.probe_due = false;
             let backoff = 1u32 << self.persist_backoff.min(16);
@@ -2017,7 +2036,10 @@ impl<C: CongestionControl> Connection<C> {
         }
         let again = seq < self.snd_max;
         if again {
-            self.stats.retransmissions += 1;
+            // A probe sent again is still a probe, not a retransmission.
+            if !probe {
+                self.stats.retransmissions += 1;
+            }
             if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
                 self.rtt_probe = None;
             }
@@ -2029,7 +2051,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
-        } else {
+        } else if !probe {
             // A recovery retransmission ahead of or behind SND.NXT.
             self.high_rxt = self.high_rxt.max(end);
         }
