@@ -452,6 +452,9 @@ pub struct Connection<C = Congestion> {
     rcv_shift: u8,
     /// Both sides offered window scaling (RFC 7323 2.2).
     scaling: bool,
+    /// The most room the receive buffer ever offered: its size, near
+    /// enough, for receiver-side SWS avoidance (RFC 9293 3.8.6.2.2).
+    rcv_buf: usize,
     /// The peer's FIN was received.
     fin_received: bool,
 
@@ -576,6 +579,7 @@ impl<C: CongestionControl> Connection<C> {
             rcv_adv: SeqNumber(0),
             rcv_shift: 0,
             scaling: false,
+            rcv_buf: 0,
             fin_received: false,
             sack: false,
             timestamps: false,
@@ -894,6 +898,7 @@ impl<C: CongestionControl> Connection<C> {
         recv: &mut dyn RecvBuffer,
     ) -> Reaction {
         let mut reaction = Reaction::default();
+        self.rcv_buf = self.rcv_buf.max(recv.window());
         let payload = payload.get(..seg.payload_len).unwrap_or(payload);
         match self.state {
             State::Closed => {}
@@ -1605,6 +1610,7 @@ impl<C: CongestionControl> Connection<C> {
         // poll_transmit trims for them.
         let options = if self.timestamps { TIMESTAMPS_LEN } else { 0 };
         let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
+        self.rcv_buf = self.rcv_buf.max(recv.window());
         self.on_timers(now, send);
         if self.rst_queued {
             let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
@@ -1722,11 +1728,19 @@ impl<C: CongestionControl> Connection<C> {
     fn advertised_window(&self, recv: &dyn RecvBuffer) -> usize {
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
         let available = recv.window().min(self.max_window());
-        if available >= promised.saturating_add(self.mss.min(available / 2).max(1)) {
+        if available >= promised.saturating_add(self.sws_step(available)) {
             available
         } else {
             promised
         }
+    }
+
+    /// The least step the right edge of the window moves by: min(MSS,
+    /// half the buffer) (RFC 9293 3.8.6.2.2). Half of the room free now
+    /// would let a buffer read in small pieces open in small steps.
+    fn sws_step(&self, available: usize) -> usize {
+        let buffer = self.rcv_buf.max(available);
+        self.mss.min(buffer / 2).max(1)
     }
 
     /// Whether the window opened enough to tell the peer without waiting
@@ -1739,9 +1753,17 @@ impl<C: CongestionControl> Connection<C> {
         }
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
         let available = recv.window().min(self.max_window());
-        (promised < self.mss && available >= self.mss.saturating_mul(2))
-            || (available > promised.saturating_mul(2)
-                && available - promised >= self.mss.saturating_mul(2))
+        // Two segments' worth, or half a buffer smaller than that. Each
+        // case implies a step `advertised_window` takes, so the update
+        // moves the edge and is not sent again.
+        let step = self.sws_step(available);
+        let worth = self
+            .mss
+            .saturating_mul(2)
+            .min(self.rcv_buf.max(available) / 2)
+            .max(step);
+        (promised < self.mss && available >= worth && available >= promised.saturating_add(step))
+            || (available > promised.saturating_mul(2) && available - promised >= worth)
     }
 
     /// A header from this connection: ACK, window, timestamps and SACK
