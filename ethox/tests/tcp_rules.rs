@@ -83,11 +83,8 @@ impl Lone {
 
     /// A passive open by the peer's SYN, our SYN-ACK and its ACK.
     fn server(config: Config, opts: PeerOpts) -> Lone<VecRecv> {
-        let mut syn = Lone::new(
-            Connection::connect(US, PEER, OUR_ISS, START, config),
-            opts,
-        )
-        .syn(None);
+        let mut syn =
+            Lone::new(Connection::connect(US, PEER, OUR_ISS, START, config), opts).syn(None);
         if opts.ecn {
             syn.flags |= TcpFlags::ECE | TcpFlags::CWR;
         }
@@ -237,11 +234,11 @@ impl<R: RecvBuffer> Lone<R> {
     }
 
     fn advance(&mut self, by: Duration) {
-        self.now = self.now + by;
+        self.now += by;
     }
 
     /// Moves the clock to the connection's next deadline.
-    fn to_deadline(&mut self) -> Instant {
+    fn skip_to_deadline(&mut self) -> Instant {
         let at = self.conn().next_deadline().expect("a deadline");
         // A deadline in the past is due now.
         self.now = self.now.max(at);
@@ -251,8 +248,9 @@ impl<R: RecvBuffer> Lone<R> {
 
 /// Only pure ACKs (no data, SYN, FIN or RST) in `out`.
 fn only_acks(out: &[(TcpRepr, Vec<u8>)]) -> bool {
-    out.iter()
-        .all(|(r, _)| r.segment_len() == 0 && !r.flags.contains(TcpFlags::RST) && r.ack_number.is_some())
+    out.iter().all(|(r, _)| {
+        r.segment_len() == 0 && !r.flags.contains(TcpFlags::RST) && r.ack_number.is_some()
+    })
 }
 
 /// A connection (active open) brought into `state` by the scripted peer.
@@ -314,7 +312,10 @@ fn rfc9293_active_open_syn_sent_to_established() {
     let out = l.out();
     let (syn, _) = &out[0];
     assert_eq!(out.len(), 1);
-    assert_eq!(syn.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST), TcpFlags::SYN);
+    assert_eq!(
+        syn.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST),
+        TcpFlags::SYN
+    );
     assert_eq!(syn.seq_number, OUR_ISS);
     assert_eq!(syn.ack_number, None);
     assert_eq!((syn.src_port, syn.dst_port), (US, PEER));
@@ -348,7 +349,10 @@ fn rfc9293_passive_open_retransmitted_syn_gets_syn_ack_again() {
         PeerOpts::default(),
     );
     let syn = l.syn(None);
-    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let mut l = Lone::new(
+        Connection::accept(&syn, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
     let first = l.out();
     assert_eq!(first.len(), 1);
     l.advance(ms(300));
@@ -474,7 +478,7 @@ fn rfc9293_last_ack_closes_on_ack_of_fin() {
 fn rfc9293_last_ack_retransmits_fin() {
     let mut l = in_state(State::LastAck);
     let fin = l.side.log.last().unwrap().1.repr;
-    l.to_deadline();
+    l.skip_to_deadline();
     let out = l.out();
     assert_eq!(out.len(), 1);
     assert!(out[0].0.flags.contains(TcpFlags::FIN));
@@ -496,7 +500,10 @@ fn rfc9293_time_wait_lasts_the_configured_time() {
     let entered = l.now;
     let out = l.out();
     assert!(only_acks(&out) && out.len() == 1, "the FIN is ACKed");
-    assert_eq!(l.conn().next_deadline(), Some(entered + Duration::from_secs(5)));
+    assert_eq!(
+        l.conn().next_deadline(),
+        Some(entered + Duration::from_secs(5))
+    );
     l.now = entered + Duration::from_secs(5) - Duration::from_nanos(1);
     assert!(l.out().is_empty());
     assert_eq!(l.state(), State::TimeWait);
@@ -574,7 +581,10 @@ fn rfc9293_rst_in_syn_received_closes() {
         PeerOpts::default(),
     )
     .syn(None);
-    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let mut l = Lone::new(
+        Connection::accept(&syn, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
     l.out();
     l.peer_nxt = PEER_ISS + 1u32;
     let rst = l.seg(TcpFlags::RST, OUR_ISS + 1u32);
@@ -650,7 +660,10 @@ fn rfc9293_unacceptable_ack_in_syn_received_answered_with_rst() {
         PeerOpts::default(),
     )
     .syn(None);
-    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let mut l = Lone::new(
+        Connection::accept(&syn, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
     l.out();
     l.peer_nxt = PEER_ISS + 1u32;
     for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS + 100_000u32] {
@@ -682,7 +695,7 @@ fn rfc9293_syn_retransmitted_with_backoff_then_times_out() {
         if l.state() == State::Closed {
             break;
         }
-        l.to_deadline();
+        l.skip_to_deadline();
     }
     // syn_retries transmissions, 1 s, 2 s, 4 s apart (RFC 6298 5.5),
     // then a last wait of 8 s.
@@ -704,7 +717,10 @@ fn rfc9293_syn_ack_retransmitted_then_times_out() {
         PeerOpts::default(),
     )
     .syn(None);
-    let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), PeerOpts::default());
+    let mut l = Lone::new(
+        Connection::accept(&syn, OUR_ISS, START, config),
+        PeerOpts::default(),
+    );
     let mut sent = 0;
     while l.state() != State::Closed {
         for (repr, _) in l.out() {
@@ -713,7 +729,7 @@ fn rfc9293_syn_ack_retransmitted_then_times_out() {
             sent += 1;
         }
         if l.state() != State::Closed {
-            l.to_deadline();
+            l.skip_to_deadline();
         }
     }
     assert_eq!(sent, 3);
@@ -730,12 +746,15 @@ fn rfc9293_user_timeout_aborts_unacknowledged_data() {
     // The peer never answers: retransmissions until the user timeout.
     let mut last = Vec::new();
     while l.state() != State::Closed {
-        l.to_deadline();
+        l.skip_to_deadline();
         last = l.out();
         assert!(l.now < sent_at + Duration::from_secs(60), "no timeout");
     }
     let waited = l.now - sent_at;
-    assert!(waited >= Duration::from_secs(10), "gave up after {waited:?}");
+    assert!(
+        waited >= Duration::from_secs(10),
+        "gave up after {waited:?}"
+    );
     let (rst, _) = last.last().expect("a RST");
     assert!(rst.flags.contains(TcpFlags::RST));
     assert_eq!(rst.seq_number, l.our_max);
@@ -751,8 +770,7 @@ fn rfc9293_user_timeout_not_reached_while_acks_progress() {
     for _ in 0..10 {
         l.write(1000);
         l.out();
-        let at = l.to_deadline();
-        eprintln!("{at:?} {:?}", l.conn().stats());
+        l.skip_to_deadline();
         assert_eq!(l.out().len(), 1, "the retransmission");
         l.advance(ms(100));
         let ack = l.ack_all();
@@ -796,7 +814,7 @@ fn rfc9293_keep_alive_drops_after_unanswered_probes() {
     let mut probes = Vec::new();
     let mut rst = None;
     while l.state() != State::Closed {
-        l.to_deadline();
+        l.skip_to_deadline();
         for (repr, _) in l.out() {
             if repr.flags.contains(TcpFlags::RST) {
                 rst = Some(repr);
@@ -820,7 +838,7 @@ fn rfc9293_keep_alive_answered_probe_restarts_the_count() {
     let mut l = Lone::client(Config::default(), PeerOpts::default());
     l.side.conn.set_keep_alive(Some(Duration::from_secs(20)));
     for _ in 0..30 {
-        l.to_deadline();
+        l.skip_to_deadline();
         let out = l.out();
         assert_eq!(out.len(), 1);
         // The peer answers the probe (an unacceptable segment) with an ACK.
@@ -989,7 +1007,7 @@ fn seq_transfer_wraps_around_on_both_sides() {
     let mut n = 0u64;
     p.drop = Box::new(move |_, _, r| {
         n += 1;
-        r.payload_len > 0 && n % 17 == 0
+        r.payload_len > 0 && n.is_multiple_of(17)
     });
     let up = pattern(300_000);
     let down = pattern(200_000);
@@ -1006,8 +1024,13 @@ fn seq_transfer_wraps_around_on_both_sides() {
     assert_eq!(p.a.conn.close_reason(), Some(CloseReason::Normal));
     // Both sides' numbers did cross zero.
     let crossed = |side: &Side| {
-        side.log.iter().any(|(_, t)| t.repr.seq_number.0 < 0x1000_0000)
-            && side.log.iter().any(|(_, t)| t.repr.seq_number.0 > 0xf000_0000)
+        side.log
+            .iter()
+            .any(|(_, t)| t.repr.seq_number.0 < 0x1000_0000)
+            && side
+                .log
+                .iter()
+                .any(|(_, t)| t.repr.seq_number.0 > 0xf000_0000)
     };
     assert!(crossed(&p.a) && crossed(&p.b));
     assert!(p.a.conn.stats().retransmissions > 0);
@@ -1036,9 +1059,13 @@ fn rfc7323_window_scale_off_when_the_peer_does_not_offer() {
     assert_eq!(l.conn().negotiated().2, None);
     let ack = l.seg(TcpFlags::empty(), l.our_max);
     l.feed(&ack, &[]);
-    assert_eq!(l.conn().stats().send_window, 65535, "the peer's window unscaled");
+    assert_eq!(
+        l.conn().stats().send_window,
+        65535,
+        "the peer's window unscaled"
+    );
     l.send_data(10);
-    l.to_deadline();
+    l.skip_to_deadline();
     let out = l.out();
     // Unscaled: the 64 KiB of the SYN less the 10 bytes taken (the
     // right edge moves in steps of an MSS, RFC 9293 3.8.6.2.2).
@@ -1095,14 +1122,18 @@ fn rfc7323_syn_windows_are_not_scaled() {
     let syn_ack = l.syn(Some(OUR_ISS + 1u32));
     l.feed(&syn_ack, &[]);
     l.peer_nxt = PEER_ISS + 1u32;
-    assert_eq!(l.conn().stats().send_window, 1000, "the SYN-ACK's window is not scaled");
+    assert_eq!(
+        l.conn().stats().send_window,
+        1000,
+        "the SYN-ACK's window is not scaled"
+    );
     // Later windows are: 1000 << 7.
     let ack = l.ack_all();
     l.feed(&ack, &[]);
     assert_eq!(l.conn().stats().send_window, 128_000);
     // And ours: 1 MiB >> 7.
     l.send_data(10);
-    l.to_deadline();
+    l.skip_to_deadline();
     let out = l.out();
     assert_eq!(usize::from(out[0].0.window_len), ((1usize << 20) - 10) >> 7);
 }
@@ -1165,13 +1196,21 @@ fn rfc7323_paws_drops_old_timestamp_and_acks() {
     old.payload_len = 100;
     let r = l.feed(&old, &pattern(100));
     assert!(!r.readable);
-    assert_eq!(l.side.recv.data.len(), 100, "the old segment's data was dropped");
+    assert_eq!(
+        l.side.recv.data.len(),
+        100,
+        "the old segment's data was dropped"
+    );
     assert_eq!(l.conn().stats().rejected, 1);
     let out = l.out();
     assert_eq!(out.len(), 1);
     assert!(only_acks(&out));
     assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
-    assert_eq!(out[0].0.timestamp.unwrap().1, newer, "TS.Recent is unchanged");
+    assert_eq!(
+        out[0].0.timestamp.unwrap().1,
+        newer,
+        "TS.Recent is unchanged"
+    );
     // A RST is not subject to PAWS... but the exact one still resets.
     let mut rst = l.seg(TcpFlags::RST, l.our_max);
     rst.timestamp = Some((newer - 500, 0));
@@ -1187,7 +1226,7 @@ fn rfc7323_timestamps_off_unless_both_offer() {
     let mut l = Lone::client(Config::default(), opts);
     assert!(!l.conn().negotiated().1);
     l.send_data(10);
-    l.to_deadline();
+    l.skip_to_deadline();
     assert!(l.out().iter().all(|(r, _)| r.timestamp.is_none()));
     // Without timestamps a segment carries the full MSS.
     l.write(5000);
@@ -1222,24 +1261,38 @@ fn check_sack_generation<R: RecvBuffer>(mut l: Lone<R>) {
     assert_eq!(out[0].ack_number, Some(l.peer_nxt));
     assert_eq!(sack_blocks(&out[0]), [(at(1000), at(1500))]);
     let out = peer_data_at(&mut l, 3000, 500);
-    assert_eq!(sack_blocks(&out[0]), [(at(3000), at(3500)), (at(1000), at(1500))]);
+    assert_eq!(
+        sack_blocks(&out[0]),
+        [(at(3000), at(3500)), (at(1000), at(1500))]
+    );
     let out = peer_data_at(&mut l, 2000, 200);
     assert_eq!(
         sack_blocks(&out[0]),
-        [(at(2000), at(2200)), (at(3000), at(3500)), (at(1000), at(1500))],
+        [
+            (at(2000), at(2200)),
+            (at(3000), at(3500)),
+            (at(1000), at(1500))
+        ],
         "most recent first (RFC 2018 4)"
     );
     // Joining a block moves it to the front.
     let out = peer_data_at(&mut l, 1500, 100);
     assert_eq!(
         sack_blocks(&out[0]),
-        [(at(1000), at(1600)), (at(2000), at(2200)), (at(3000), at(3500))]
+        [
+            (at(1000), at(1600)),
+            (at(2000), at(2200)),
+            (at(3000), at(3500))
+        ]
     );
     // Filling the hole at the edge: ACK at once, the first block gone.
     let out = peer_data_at(&mut l, 0, 1000);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].ack_number, Some(SeqNumber(at(1600))));
-    assert_eq!(sack_blocks(&out[0]), [(at(2000), at(2200)), (at(3000), at(3500))]);
+    assert_eq!(
+        sack_blocks(&out[0]),
+        [(at(2000), at(2200)), (at(3000), at(3500))]
+    );
 }
 
 #[test]
@@ -1346,16 +1399,18 @@ fn rfc6582_newreno_partial_acks_retransmit_one_hole_each() {
     assert_eq!(stats.timeouts, 0, "{stats:?}");
     assert_eq!(stats.fast_retransmits, 1);
     assert_eq!(stats.retransmissions, 3, "{:?}", p.a.retransmitted());
-    let resent: Vec<u32> = p
-        .a
-        .retransmitted()
-        .iter()
-        .map(|(_, r)| r.seq_number.0)
-        .collect();
+    let resent: Vec<u32> =
+        p.a.retransmitted()
+            .iter()
+            .map(|(_, r)| r.seq_number.0)
+            .collect();
     let mut sorted = resent.clone();
     sorted.sort_unstable();
     assert_eq!(resent, sorted, "holes in order");
-    assert!(acks_between[1..].iter().all(|&n| n >= 1), "{acks_between:?}");
+    assert!(
+        acks_between[1..].iter().all(|&n| n >= 1),
+        "{acks_between:?}"
+    );
 }
 
 // ----------------------------------------------------------------------
@@ -1385,7 +1440,10 @@ fn rfc6298_initial_rto_is_one_second() {
     );
     assert_eq!(l.conn().stats().rto, Duration::from_secs(1));
     l.out();
-    assert_eq!(l.conn().next_deadline(), Some(START + Duration::from_secs(1)));
+    assert_eq!(
+        l.conn().next_deadline(),
+        Some(START + Duration::from_secs(1))
+    );
 }
 
 #[test]
@@ -1412,9 +1470,15 @@ fn rfc6298_rto_is_srtt_plus_four_rttvar() {
 fn rfc6298_rto_clamped_by_min() {
     let l = client_with_rtt(Config::default(), ms(10));
     assert_eq!(l.conn().stats().srtt, Some(ms(10)));
-    assert_eq!(l.conn().stats().rto, ms(200), "10 + 4 * 5 ms, raised to the minimum");
-    let mut rto = ethox::layer::tcp::rtt::RtoConfig::default();
-    rto.min = ms(1000);
+    assert_eq!(
+        l.conn().stats().rto,
+        ms(200),
+        "10 + 4 * 5 ms, raised to the minimum"
+    );
+    let rto = ethox::layer::tcp::rtt::RtoConfig {
+        min: ms(1000),
+        ..Default::default()
+    };
     let l = client_with_rtt(config(|c| c.rto = rto), ms(100));
     assert_eq!(l.conn().stats().rto, ms(1000));
 }
@@ -1426,7 +1490,7 @@ fn rfc6298_karn_no_sample_from_a_retransmitted_syn() {
         PeerOpts::default(),
     );
     l.out();
-    l.to_deadline();
+    l.skip_to_deadline();
     assert_eq!(l.out().len(), 1, "the SYN again");
     l.advance(ms(50));
     let syn_ack = l.syn(Some(OUR_ISS + 1u32));
@@ -1439,7 +1503,7 @@ fn rfc6298_karn_no_sample_from_retransmitted_data() {
     let mut l = client_with_rtt(Config::default(), ms(100));
     l.write(1000);
     l.out();
-    l.to_deadline();
+    l.skip_to_deadline();
     assert_eq!(l.out().len(), 1, "the retransmission");
     let rto_backed_off = l.conn().stats().rto;
     assert_eq!(rto_backed_off, ms(600));
@@ -1460,7 +1524,7 @@ fn rfc6298_backoff_doubles_on_repeated_timeouts() {
     l.out();
     let mut times = vec![l.now];
     for _ in 0..6 {
-        l.to_deadline();
+        l.skip_to_deadline();
         let out = l.out();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
@@ -1477,14 +1541,11 @@ fn rfc6298_backoff_doubles_on_repeated_timeouts() {
 
 #[test]
 fn rfc6298_backoff_is_capped_by_max() {
-    let mut l = client_with_rtt(
-        config(|c| c.user_timeout = None),
-        ms(100),
-    );
+    let mut l = client_with_rtt(config(|c| c.user_timeout = None), ms(100));
     l.write(1000);
     l.out();
     for _ in 0..20 {
-        l.to_deadline();
+        l.skip_to_deadline();
         assert_eq!(l.out().len(), 1);
     }
     assert_eq!(l.conn().stats().rto, Duration::from_secs(60));
@@ -1496,9 +1557,9 @@ fn rfc6298_new_sample_clears_backoff() {
     let mut l = client_with_rtt(Config::default(), ms(100));
     l.write(1000);
     l.out();
-    l.to_deadline();
+    l.skip_to_deadline();
     l.out();
-    l.to_deadline();
+    l.skip_to_deadline();
     l.out();
     assert_eq!(l.conn().stats().rto, ms(1200));
     let ack = l.ack_all();
@@ -1605,7 +1666,7 @@ fn rfc5681_timeout_sets_cwnd_to_one_mss() {
     l.write(100_000);
     l.out();
     let flight = l.conn().in_flight();
-    l.to_deadline();
+    l.skip_to_deadline();
     let out = l.out();
     assert_eq!(out.len(), 1, "one segment: the loss window");
     assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
@@ -1626,4 +1687,581 @@ fn congestion_newreno_and_cubic_are_selectable() {
     assert_eq!(reno.conn().stats().ssthresh, flight / 2);
     assert_eq!(cubic.conn().stats().ssthresh, flight * 7 / 10);
     assert_eq!(Config::default().congestion, Algorithm::Cubic);
+}
+
+// ----------------------------------------------------------------------
+// ECN (RFC 3168)
+// ----------------------------------------------------------------------
+
+#[test]
+fn rfc3168_ecn_negotiated_when_both_ask() {
+    let ecn = config(|c| c.ecn = true);
+    let p = Pair::open(ecn);
+    let syn = p.a.log[0].1;
+    let syn_ack = p.b.log[0].1;
+    assert!(
+        syn.repr
+            .flags
+            .contains(TcpFlags::SYN | TcpFlags::ECE | TcpFlags::CWR)
+    );
+    assert!(syn_ack.repr.flags.contains(TcpFlags::SYN | TcpFlags::ECE));
+    assert!(!syn_ack.repr.flags.contains(TcpFlags::CWR));
+    assert!(!syn.ect && !syn_ack.ect, "no ECT on SYNs");
+    assert!(p.a.conn.negotiated().3);
+    assert!(p.b.conn.negotiated().3);
+}
+
+#[test]
+fn rfc3168_ecn_off_when_one_side_lacks_it() {
+    let ecn = config(|c| c.ecn = true);
+    for (config_a, config_b) in [(ecn, Config::default()), (Config::default(), ecn)] {
+        let mut setup = Setup::new(config_a);
+        setup.config_b = config_b;
+        let mut p = Pair::open_with(setup);
+        assert_eq!(p.a.conn.state(), State::Established);
+        let syn = p.a.log[0].1.repr;
+        let syn_ack = p.b.log[0].1.repr;
+        assert_eq!(
+            syn.flags.contains(TcpFlags::ECE | TcpFlags::CWR),
+            config_a.ecn
+        );
+        assert!(!syn_ack.flags.contains(TcpFlags::ECE));
+        assert!(!p.a.conn.negotiated().3);
+        assert!(!p.b.conn.negotiated().3);
+        p.a.send.write(&pattern(10_000));
+        p.run(100);
+        assert!(p.a.log.iter().all(|(_, t)| !t.ect));
+    }
+}
+
+#[test]
+fn rfc3168_data_segments_are_ect_and_acks_are_not() {
+    let mut p = Pair::open(config(|c| c.ecn = true));
+    p.a.send.write(&pattern(20_000));
+    p.run(100);
+    for (_, t) in &p.a.log[1..] {
+        assert_eq!(t.ect, t.repr.payload_len > 0, "{:?}", t.repr);
+    }
+    assert!(p.b.log.iter().all(|(_, t)| !t.ect));
+}
+
+#[test]
+fn rfc3168_ce_echoed_until_cwr() {
+    let opts = PeerOpts {
+        ecn: true,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(config(|c| c.ecn = true), opts);
+    assert!(l.conn().negotiated().3);
+    l.send_data(100);
+    // The IP header of that segment carried CE.
+    l.side.conn.on_congestion_experienced();
+    let out = l.out();
+    assert_eq!(out.len(), 1, "ACKed at once");
+    assert!(out[0].0.flags.contains(TcpFlags::ECE));
+    // Every ACK echoes it until the peer's CWR.
+    for _ in 0..3 {
+        l.send_data(1448);
+        l.send_data(1448);
+        let out = l.out();
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|(r, _)| r.flags.contains(TcpFlags::ECE)));
+    }
+    let mut cwr = l.ack_all();
+    cwr.flags |= TcpFlags::CWR;
+    cwr.payload_len = 1448;
+    l.feed(&cwr, &pattern(1448));
+    l.peer_nxt += 1448u32;
+    l.send_data(1448);
+    let out = l.out();
+    assert!(!out.is_empty());
+    assert!(out.iter().all(|(r, _)| !r.flags.contains(TcpFlags::ECE)));
+}
+
+#[test]
+fn rfc3168_sender_reduces_once_and_sets_cwr() {
+    let opts = PeerOpts {
+        ecn: true,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(
+        config(|c| {
+            c.ecn = true;
+            c.congestion = Algorithm::NewReno;
+        }),
+        opts,
+    );
+    let update = l.ack_all();
+    l.feed(&update, &[]);
+    l.write(200_000);
+    let out = l.out();
+    assert_eq!(out.len(), 10);
+    assert!(out.iter().all(|(r, _)| !r.flags.contains(TcpFlags::CWR)));
+    let flight = l.conn().in_flight();
+    // ECE on the ACKs of the first two and four segments, then plain
+    // ACKs for the rest, one segment at a time.
+    let mut sent = Vec::new();
+    for (i, (seg, _)) in out.iter().enumerate().skip(1) {
+        let flags = if i <= 3 {
+            TcpFlags::ECE
+        } else {
+            TcpFlags::empty()
+        };
+        let ack = l.seg(flags, seg.seq_number + seg.payload_len);
+        l.feed(&ack, &[]);
+        if i == 3 {
+            let stats = l.conn().stats();
+            assert_eq!(stats.ecn_signals, 3);
+            assert_eq!(stats.ssthresh, flight / 2, "reduced once: {stats:?}");
+        }
+        sent.extend(l.out().into_iter().map(|(r, _)| r));
+    }
+    let stats = l.conn().stats();
+    assert_eq!(stats.ssthresh, flight / 2, "{stats:?}");
+    assert_eq!(stats.fast_retransmits, 0);
+    assert_eq!(stats.retransmissions, 0);
+    // The first new data segment after the reduction carries CWR, only it.
+    assert!(!sent.is_empty());
+    assert!(sent[0].flags.contains(TcpFlags::CWR), "{:?}", sent[0]);
+    assert!(sent[1..].iter().all(|r| !r.flags.contains(TcpFlags::CWR)));
+}
+
+// ----------------------------------------------------------------------
+// Delayed ACKs (RFC 9293 3.8.6.3, RFC 5681 4.2)
+// ----------------------------------------------------------------------
+
+#[test]
+fn delayed_ack_one_segment_acked_after_the_delay() {
+    let mut l = Lone::client(
+        config(|c| c.delayed_ack = Some(ms(100))),
+        PeerOpts::default(),
+    );
+    l.advance(ms(3));
+    let arrived = l.now;
+    l.send_data(500);
+    assert!(l.out().is_empty(), "no ACK at once");
+    assert_eq!(l.conn().next_deadline(), Some(arrived + ms(100)));
+    l.advance(ms(99));
+    assert!(l.out().is_empty());
+    l.advance(ms(1));
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+}
+
+#[test]
+fn delayed_ack_two_full_segments_acked_at_once() {
+    let mut l = Lone::client(
+        config(|c| c.delayed_ack = Some(ms(100))),
+        PeerOpts::default(),
+    );
+    l.send_data(1448);
+    assert!(l.out().is_empty());
+    l.advance(ms(1));
+    l.send_data(1448);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "the second full segment is ACKed at once");
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.conn().next_deadline(), None);
+}
+
+#[test]
+fn delayed_ack_data_to_send_carries_the_ack() {
+    let mut l = Lone::client(
+        config(|c| c.delayed_ack = Some(ms(100))),
+        PeerOpts::default(),
+    );
+    l.send_data(100);
+    l.write(50);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.payload_len, 50);
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert!(
+        l.conn().next_deadline() > Some(l.now + ms(100)),
+        "no ACK left pending"
+    );
+}
+
+#[test]
+fn delayed_ack_none_acks_every_segment() {
+    let mut l = Lone::client(config(|c| c.delayed_ack = None), PeerOpts::default());
+    for len in [1, 100, 1448, 1448, 7] {
+        l.send_data(len);
+        let out = l.out();
+        assert_eq!(out.len(), 1, "{len} bytes");
+        assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+        l.advance(ms(1));
+    }
+}
+
+// ----------------------------------------------------------------------
+// Nagle (RFC 9293 3.7.4) and silly window syndrome (3.8.6.2)
+// ----------------------------------------------------------------------
+
+#[test]
+fn nagle_small_segment_waits_for_the_ack() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.write(100);
+    assert_eq!(l.out().len(), 1, "nothing unacknowledged: it goes");
+    l.write(100);
+    assert!(l.out().is_empty(), "waits for the ACK");
+    l.write(2000);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "a full segment goes");
+    assert_eq!(out[0].0.payload_len, 1448);
+    l.advance(ms(5));
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "the rest goes with the ACK");
+    assert_eq!(out[0].0.payload_len, 2200 - 100 - 1448);
+}
+
+#[test]
+fn nagle_off_sends_small_segments_at_once() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.side.conn.set_nagle(false);
+    for _ in 0..5 {
+        l.write(100);
+        let out = l.out();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0.payload_len, 100);
+    }
+    assert_eq!(l.conn().in_flight(), 500);
+}
+
+#[test]
+fn nagle_does_not_hold_a_retransmission() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.write(100);
+    l.out();
+    l.write(100);
+    assert!(l.out().is_empty());
+    l.skip_to_deadline();
+    let out = l.out();
+    assert_eq!(out.len(), 1, "the lost segment is sent again");
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+}
+
+#[test]
+fn sws_sender_does_not_send_slivers() {
+    let opts = PeerOpts {
+        window: 10_000,
+        window_scale: None,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(Config::default(), opts);
+    l.side.conn.set_nagle(false);
+    l.write(30_000);
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        let out = l.out();
+        sent.extend(out.iter().map(|(r, _)| r.payload_len));
+        if l.our_max == OUR_ISS + 30_001u32 && l.conn().in_flight() == 0 {
+            break;
+        }
+        // The peer ACKs the oldest segment only, the window 10 000 past it.
+        l.advance(ms(5));
+        let oldest = l
+            .side
+            .log
+            .iter()
+            .map(|(_, t)| t.repr)
+            .find(|r| {
+                r.payload_len > 0 && r.seq_number + r.payload_len > l.our_max - l.conn().in_flight()
+            })
+            .unwrap();
+        let ack = l.seg(TcpFlags::empty(), oldest.seq_number + oldest.payload_len);
+        l.feed(&ack, &[]);
+    }
+    assert_eq!(sent.iter().sum::<usize>(), 30_000);
+    let (last, rest) = sent.split_last().unwrap();
+    assert!(rest.iter().all(|&n| n == 1448), "{sent:?}");
+    assert!(*last <= 1448);
+}
+
+#[test]
+fn sws_receiver_window_not_advertised_in_tiny_steps() {
+    let capacity = 8192;
+    let mut l = Lone::client_with(
+        Config::default(),
+        PeerOpts::default(),
+        VecRecv::new(capacity),
+    );
+    // The peer fills the buffer.
+    while l.side.recv.window() > 0 {
+        let n = l.side.recv.window().min(1448);
+        l.send_data(n);
+    }
+    let out = l.out();
+    assert_eq!(out.last().unwrap().0.window_len, 0);
+    let full_edge = out.last().unwrap().0.ack_number.unwrap();
+    // The application reads 100 bytes at a time; whatever ACK goes out
+    // (for an old duplicate of the peer's, say) moves the right edge of
+    // the window by nothing or by at least min(MSS, buffer / 2), less the
+    // granularity of the scaled window field (128 bytes).
+    let mut edges = vec![full_edge];
+    for _ in 0..40 {
+        l.side.recv.read(100);
+        l.advance(ms(10));
+        let mut old = l.ack_all();
+        old.seq_number = l.peer_nxt - 1u32;
+        old.payload_len = 1;
+        l.feed(&old, &pattern(1));
+        let out = l.out();
+        assert_eq!(out.len(), 1, "a duplicate is ACKed at once");
+        let window = u32::from(out[0].0.window_len) << 7;
+        edges.push(out[0].0.ack_number.unwrap() + window);
+    }
+    let steps: Vec<i32> = edges.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(steps.len() > 10, "{steps:?}");
+    assert!(
+        steps.iter().all(|&d| d <= 0 || d >= 1460 - 128),
+        "right edge steps {steps:?}"
+    );
+    assert!(steps.iter().any(|&d| d > 0), "the window opens at last");
+}
+
+// ----------------------------------------------------------------------
+// Zero window: persist timer, probes (RFC 9293 3.8.6.1)
+// ----------------------------------------------------------------------
+
+/// A client whose peer closed its window, with `queued` bytes to send.
+fn zero_window(config: Config, queued: usize) -> Lone {
+    let mut l = Lone::client(config, PeerOpts::default());
+    // Nagle off: the tail segment goes with the rest.
+    l.side.conn.set_nagle(false);
+    l.opts.window = 0;
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().stats().send_window, 0);
+    l.write(queued);
+    assert!(l.out().is_empty(), "nothing goes into a zero window");
+    l
+}
+
+#[test]
+fn zero_window_persist_probes_back_off_and_transfer_resumes() {
+    let mut l = zero_window(Config::default(), 5000);
+    let rto = l.conn().stats().rto;
+    let closed_at = l.now;
+    let mut probes = Vec::new();
+    for _ in 0..5 {
+        l.skip_to_deadline();
+        for (repr, _) in l.out() {
+            // One byte past the window.
+            assert_eq!(repr.payload_len, 1, "{repr:?}");
+            assert_eq!(repr.seq_number, OUR_ISS + 1u32, "the same first byte");
+            probes.push(l.now);
+        }
+        // The peer still has no room: it ACKs without taking the byte.
+        let ack = l.seg(TcpFlags::empty(), OUR_ISS + 1u32);
+        l.feed(&ack, &[]);
+        assert!(l.out().is_empty());
+    }
+    let mut gaps = vec![probes[0] - closed_at];
+    gaps.extend(probes.windows(2).map(|w| w[1] - w[0]));
+    assert_eq!(gaps, [rto, rto * 2, rto * 4, rto * 8, rto * 16]);
+    assert_eq!(l.conn().stats().window_probes, 5);
+    assert_eq!(l.conn().stats().timeouts, 0, "probes are no timeouts");
+    // The window opens: everything goes at once, no timeout needed.
+    l.opts.window = 65535;
+    l.advance(ms(10));
+    let ack = l.seg(TcpFlags::empty(), OUR_ISS + 1u32);
+    l.feed(&ack, &[]);
+    let out = l.out();
+    let sent: usize = out.iter().map(|(r, _)| r.payload_len).sum();
+    assert_eq!(
+        sent,
+        5000,
+        "{:?}",
+        out.iter()
+            .map(|(r, _)| (r.seq_number, r.payload_len))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    assert_eq!(l.conn().in_flight(), 0);
+    assert!(l.side.send.data.is_empty());
+}
+
+#[test]
+fn zero_window_probe_taken_by_the_peer() {
+    let mut l = zero_window(Config::default(), 5000);
+    l.skip_to_deadline();
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    // The peer had room for that byte after all, still no more.
+    let ack = l.seg(TcpFlags::empty(), OUR_ISS + 2u32);
+    l.feed(&ack, &[]);
+    assert_eq!(l.side.send.data.len(), 4999);
+    l.opts.window = 65535;
+    let ack = l.seg(TcpFlags::empty(), OUR_ISS + 2u32);
+    l.feed(&ack, &[]);
+    let out = l.out();
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 2u32);
+    assert_eq!(out.iter().map(|(r, _)| r.payload_len).sum::<usize>(), 4999);
+}
+
+#[test]
+fn zero_window_probing_never_times_out_while_answered() {
+    let mut l = zero_window(
+        config(|c| c.user_timeout = Some(Duration::from_secs(10))),
+        5000,
+    );
+    let start = l.now;
+    while l.now < start + Duration::from_secs(600) {
+        l.skip_to_deadline();
+        l.out();
+        let ack = l.seg(TcpFlags::empty(), OUR_ISS + 1u32);
+        l.feed(&ack, &[]);
+        assert_eq!(l.state(), State::Established, "at {:?}", l.now - start);
+    }
+    assert!(l.conn().stats().window_probes >= 10);
+}
+
+#[test]
+fn zero_window_update_sent_when_the_application_reads() {
+    let capacity = 16 * 1024;
+    let mut l = Lone::client_with(
+        Config::default(),
+        PeerOpts::default(),
+        VecRecv::new(capacity),
+    );
+    while l.side.recv.window() > 0 {
+        let n = l.side.recv.window().min(1448);
+        l.send_data(n);
+    }
+    let out = l.out();
+    assert_eq!(out.last().unwrap().0.window_len, 0);
+    assert!(l.out().is_empty());
+    l.side.recv.read(500);
+    assert!(l.out().is_empty(), "500 bytes are not worth an update");
+    l.side.recv.read(capacity);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "a window update");
+    assert_eq!(usize::from(out[0].0.window_len) << 7, capacity);
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+}
+
+#[test]
+fn zero_window_update_sent_for_a_buffer_smaller_than_two_segments() {
+    let capacity = 2000;
+    let mut l = Lone::client_with(
+        Config::default(),
+        PeerOpts::default(),
+        VecRecv::new(capacity),
+    );
+    l.send_data(1448);
+    l.send_data(552);
+    l.skip_to_deadline();
+    let out = l.out();
+    assert_eq!(out.last().unwrap().0.window_len, 0);
+    l.side.recv.read(capacity);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "a window update");
+    assert!(usize::from(out[0].0.window_len) << 7 >= 1000);
+}
+
+// ----------------------------------------------------------------------
+// MSS (RFC 9293 3.7.1, RFC 6691)
+// ----------------------------------------------------------------------
+
+#[test]
+fn mss_is_the_smaller_of_both() {
+    for (peer, expected) in [(1000u16, 1000usize), (9000, 1460), (1460, 1460)] {
+        let opts = PeerOpts {
+            mss: Some(peer),
+            ..PeerOpts::default()
+        };
+        let mut l = Lone::client(Config::default(), opts);
+        assert_eq!(
+            l.side.log[0].1.repr.max_seg_size,
+            Some(1460),
+            "we announce ours"
+        );
+        assert_eq!(l.conn().stats().mss, expected);
+        l.write(20_000);
+        let out = l.out();
+        // Timestamps take 12 bytes of each segment.
+        assert!(out.iter().all(|(r, _)| r.payload_len == expected - 12));
+        // The same on the passive side.
+        let l = Lone::server(Config::default(), opts);
+        assert_eq!(l.conn().stats().mss, expected);
+    }
+}
+
+#[test]
+fn mss_defaults_to_536_without_the_option() {
+    let opts = PeerOpts {
+        mss: None,
+        timestamps: false,
+        ..PeerOpts::default()
+    };
+    let mut l = Lone::client(Config::default(), opts);
+    assert_eq!(l.conn().stats().mss, usize::from(DEFAULT_PEER_MSS));
+    assert_eq!(DEFAULT_PEER_MSS, 536);
+    l.write(5000);
+    let out = l.out();
+    assert!(out.iter().all(|(r, _)| r.payload_len == 536));
+}
+
+#[test]
+fn mss_reduce_shrinks_segments() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.side.conn.set_nagle(false);
+    l.write(3000);
+    let out = l.out();
+    assert_eq!(out[0].0.payload_len, 1448);
+    // Path MTU shrank: those segments were too big, they go again.
+    l.side.conn.reduce_mss(600);
+    assert_eq!(l.conn().stats().mss, 600);
+    let out = l.out();
+    assert!(!out.is_empty());
+    assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
+    assert!(out.iter().all(|(r, _)| r.payload_len <= 588), "{out:?}");
+    // Growing is not a reduction; absurd values are floored.
+    l.side.conn.reduce_mss(1400);
+    assert_eq!(l.conn().stats().mss, 600);
+    l.side.conn.reduce_mss(0);
+    assert_eq!(l.conn().stats().mss, 88);
+}
+
+// ----------------------------------------------------------------------
+// Out of order data with a receive buffer holding few gaps
+// ----------------------------------------------------------------------
+
+#[test]
+fn out_of_order_with_a_one_gap_assembler_completes() {
+    type Ring = RingRecvBuffer<'static, 1>;
+    let setup = Setup {
+        config_a: Config::default(),
+        config_b: Config::default(),
+        iss_a: SeqNumber(0xffff_0000),
+        iss_b: SeqNumber(1),
+        recv_a: Ring::with_gaps(vec![0; 1 << 20]),
+        recv_b: Ring::with_gaps(vec![0; 1 << 20]),
+    };
+    let mut p = Pair::open_with(setup);
+    assert_eq!(p.a.conn.state(), State::Established);
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    p.drop = Box::new(move |_, _, r| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        r.payload_len > 0 && rng.is_multiple_of(8)
+    });
+    let data = pattern(400_000);
+    p.a.send.write(&data);
+    p.a.conn.close();
+    p.run(100_000);
+    let mut got = vec![0; data.len() + 1];
+    let n = p.b.recv.read(&mut got);
+    assert_eq!(n, data.len());
+    assert!(got[..n] == data[..]);
+    assert_eq!(p.b.conn.state(), State::CloseWait);
+    assert!(p.b.conn.stats().out_of_order > 0);
+    assert!(p.a.conn.stats().retransmissions > 0);
 }
