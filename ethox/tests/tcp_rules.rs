@@ -81,15 +81,38 @@ impl Lone {
         Lone::client_with(config, opts, VecRecv::new(1 << 20))
     }
 
-    /// A passive open by the peer's SYN, our SYN-ACK and its ACK.
-    fn server(config: Config, opts: PeerOpts) -> Lone<VecRecv> {
-        let mut syn =
-            Lone::new(Connection::connect(US, PEER, OUR_ISS, START, config), opts).syn(None);
+    /// An active open, its SYN not sent yet.
+    fn connecting(config: Config) -> Lone {
+        Lone::new(
+            Connection::connect(US, PEER, OUR_ISS, START, config),
+            PeerOpts::default(),
+        )
+    }
+
+    /// The scripted peer's SYN, at the start.
+    fn peer_syn(opts: PeerOpts) -> TcpRepr {
+        let mut syn = Lone::new(
+            Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
+            opts,
+        )
+        .syn(None);
         if opts.ecn {
             syn.flags |= TcpFlags::ECE | TcpFlags::CWR;
         }
-        let mut l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), opts);
+        syn
+    }
+
+    /// A connection opened by the peer's SYN, its SYN-ACK not sent yet.
+    fn accepted(config: Config, opts: PeerOpts) -> Lone {
+        let syn = Lone::peer_syn(opts);
+        let l = Lone::new(Connection::accept(&syn, OUR_ISS, START, config), opts);
         assert_eq!(l.state(), State::SynReceived);
+        l
+    }
+
+    /// A passive open by the peer's SYN, our SYN-ACK and its ACK.
+    fn server(config: Config, opts: PeerOpts) -> Lone {
+        let mut l = Lone::accepted(config, opts);
         let out = l.out();
         assert_eq!(out.len(), 1);
         assert!(out[0].0.flags.contains(TcpFlags::SYN));
@@ -204,6 +227,12 @@ impl<R: RecvBuffer> Lone<R> {
         }
     }
 
+    /// The peer acknowledges everything the connection sent.
+    fn peer_acks_all(&mut self) -> Reaction {
+        let ack = self.ack_all();
+        self.feed(&ack, &[])
+    }
+
     /// A pure ACK of everything the connection sent.
     fn ack_all(&self) -> TcpRepr {
         self.seg(TcpFlags::empty(), self.our_max)
@@ -265,8 +294,7 @@ fn in_state(state: State) -> Lone {
         State::FinWait2 => {
             l.side.conn.close();
             l.out();
-            let ack = l.ack_all();
-            l.feed(&ack, &[]);
+            l.peer_acks_all();
         }
         State::CloseWait => {
             l.send_fin();
@@ -304,10 +332,7 @@ fn in_state(state: State) -> Lone {
 
 #[test]
 fn rfc9293_active_open_syn_sent_to_established() {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(Config::default());
     assert_eq!(l.state(), State::SynSent);
     let out = l.out();
     let (syn, _) = &out[0];
@@ -344,15 +369,8 @@ fn rfc9293_passive_open_syn_received_to_established() {
 #[test]
 fn rfc9293_passive_open_retransmitted_syn_gets_syn_ack_again() {
     let config = Config::default();
-    let l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
-    let syn = l.syn(None);
-    let mut l = Lone::new(
-        Connection::accept(&syn, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let syn = Lone::peer_syn(PeerOpts::default());
+    let mut l = Lone::accepted(config, PeerOpts::default());
     let first = l.out();
     assert_eq!(first.len(), 1);
     l.advance(ms(300));
@@ -491,8 +509,7 @@ fn rfc9293_time_wait_lasts_the_configured_time() {
     let mut l = Lone::client(config, PeerOpts::default());
     l.side.conn.close();
     l.out();
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     assert_eq!(l.state(), State::FinWait2);
     l.advance(ms(10));
     l.send_fin();
@@ -519,8 +536,7 @@ fn rfc9293_time_wait_reacks_retransmitted_fin_and_restarts() {
     let mut l = Lone::client(config, PeerOpts::default());
     l.side.conn.close();
     l.out();
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     let fin = l.seg(TcpFlags::FIN, l.our_max);
     l.send_fin();
     let first = l.out();
@@ -576,15 +592,7 @@ fn rfc9293_rst_in_each_synchronized_state_closes() {
 #[test]
 fn rfc9293_rst_in_syn_received_closes() {
     let config = Config::default();
-    let syn = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    )
-    .syn(None);
-    let mut l = Lone::new(
-        Connection::accept(&syn, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::accepted(config, PeerOpts::default());
     l.out();
     l.peer_nxt = PEER_ISS + 1u32;
     let rst = l.seg(TcpFlags::RST, OUR_ISS + 1u32);
@@ -596,10 +604,7 @@ fn rfc9293_rst_in_syn_received_closes() {
 
 #[test]
 fn rfc9293_rst_in_syn_sent_needs_acceptable_ack() {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(Config::default());
     l.out();
     let rst = |ack: Option<SeqNumber>| TcpRepr {
         src_port: PEER,
@@ -631,10 +636,7 @@ fn rfc9293_rst_in_syn_sent_needs_acceptable_ack() {
 
 #[test]
 fn rfc9293_unacceptable_ack_in_syn_sent_answered_with_rst() {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(Config::default());
     l.out();
     for bad in [OUR_ISS, OUR_ISS + 5u32] {
         let syn_ack = l.syn(Some(bad));
@@ -655,15 +657,7 @@ fn rfc9293_unacceptable_ack_in_syn_sent_answered_with_rst() {
 #[test]
 fn rfc9293_unacceptable_ack_in_syn_received_answered_with_rst() {
     let config = Config::default();
-    let syn = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    )
-    .syn(None);
-    let mut l = Lone::new(
-        Connection::accept(&syn, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::accepted(config, PeerOpts::default());
     l.out();
     l.peer_nxt = PEER_ISS + 1u32;
     for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS + 100_000u32] {
@@ -681,10 +675,7 @@ fn rfc9293_unacceptable_ack_in_syn_received_answered_with_rst() {
 #[test]
 fn rfc9293_syn_retransmitted_with_backoff_then_times_out() {
     let config = config(|c| c.syn_retries = 4);
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(config);
     let mut sent_at = Vec::new();
     loop {
         for (repr, _) in l.out() {
@@ -712,15 +703,7 @@ fn rfc9293_syn_retransmitted_with_backoff_then_times_out() {
 #[test]
 fn rfc9293_syn_ack_retransmitted_then_times_out() {
     let config = config(|c| c.syn_retries = 3);
-    let syn = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    )
-    .syn(None);
-    let mut l = Lone::new(
-        Connection::accept(&syn, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::accepted(config, PeerOpts::default());
     let mut sent = 0;
     while l.state() != State::Closed {
         for (repr, _) in l.out() {
@@ -773,8 +756,7 @@ fn rfc9293_user_timeout_not_reached_while_acks_progress() {
         l.skip_to_deadline();
         assert_eq!(l.out().len(), 1, "the retransmission");
         l.advance(ms(100));
-        let ack = l.ack_all();
-        l.feed(&ack, &[]);
+        l.peer_acks_all();
         l.advance(Duration::from_secs(2));
     }
     assert_eq!(l.state(), State::Established);
@@ -842,8 +824,7 @@ fn rfc9293_keep_alive_answered_probe_restarts_the_count() {
         let out = l.out();
         assert_eq!(out.len(), 1);
         // The peer answers the probe (an unacceptable segment) with an ACK.
-        let ack = l.ack_all();
-        l.feed(&ack, &[]);
+        l.peer_acks_all();
     }
     assert_eq!(l.state(), State::Established);
 }
@@ -969,8 +950,7 @@ fn rfc5961_ack_below_snd_una_minus_max_window_dropped_and_acked() {
     for _ in 0..3 {
         l.write(1000);
         l.out();
-        let ack = l.ack_all();
-        l.feed(&ack, &[]);
+        l.peer_acks_all();
     }
     let una = l.our_max;
     // Within SND.UNA - MAX.SND.WND: an old duplicate, data taken.
@@ -1071,19 +1051,7 @@ fn rfc7323_window_scale_off_when_the_peer_does_not_offer() {
     // right edge moves in steps of an MSS, RFC 9293 3.8.6.2.2).
     assert_eq!(out[0].0.window_len, 65525, "our window unscaled");
     // Passive: the SYN did not offer, so the SYN-ACK does not either.
-    let mut l = Lone::new(
-        Connection::accept(
-            &Lone::new(
-                Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-                opts,
-            )
-            .syn(None),
-            OUR_ISS,
-            START,
-            Config::default(),
-        ),
-        opts,
-    );
+    let mut l = Lone::accepted(Config::default(), opts);
     let out = l.out();
     assert_eq!(out[0].0.window_scale, None);
     assert_eq!(l.conn().negotiated().2, None);
@@ -1092,10 +1060,7 @@ fn rfc7323_window_scale_off_when_the_peer_does_not_offer() {
 #[test]
 fn rfc7323_window_scale_off_when_we_do_not_offer() {
     let config = config(|c| c.window_scale = None);
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(config);
     assert_eq!(l.out()[0].0.window_scale, None);
     let syn_ack = l.syn(Some(OUR_ISS + 1u32));
     l.feed(&syn_ack, &[]);
@@ -1128,8 +1093,7 @@ fn rfc7323_syn_windows_are_not_scaled() {
         "the SYN-ACK's window is not scaled"
     );
     // Later windows are: 1000 << 7.
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     assert_eq!(l.conn().stats().send_window, 128_000);
     // And ours: 1 MiB >> 7.
     l.send_data(10);
@@ -1374,11 +1338,7 @@ fn rfc6582_newreno_partial_acks_retransmit_one_hole_each() {
     for _ in 0..100_000 {
         let before_b = p.b.log.len();
         if !p.step() {
-            match [p.a.conn.next_deadline(), p.b.conn.next_deadline()]
-                .into_iter()
-                .flatten()
-                .min()
-            {
+            match p.next_deadline() {
                 Some(at) => p.now = p.now.max(at),
                 None => break,
             }
@@ -1419,10 +1379,7 @@ fn rfc6582_newreno_partial_acks_retransmit_one_hole_each() {
 
 /// An active open whose SYN-ACK arrives `rtt` after the SYN.
 fn client_with_rtt(config: Config, rtt: Duration) -> Lone {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, config),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(config);
     l.out();
     l.advance(rtt);
     let syn_ack = l.syn(Some(OUR_ISS + 1u32));
@@ -1434,10 +1391,7 @@ fn client_with_rtt(config: Config, rtt: Duration) -> Lone {
 
 #[test]
 fn rfc6298_initial_rto_is_one_second() {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(Config::default());
     assert_eq!(l.conn().stats().rto, Duration::from_secs(1));
     l.out();
     assert_eq!(
@@ -1459,8 +1413,7 @@ fn rfc6298_rto_is_srtt_plus_four_rttvar() {
     l.write(100);
     l.out();
     l.advance(ms(60));
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     let stats = l.conn().stats();
     assert_eq!(stats.srtt, Some(ms(95)));
     assert_eq!(stats.rto, ms(285));
@@ -1485,10 +1438,7 @@ fn rfc6298_rto_clamped_by_min() {
 
 #[test]
 fn rfc6298_karn_no_sample_from_a_retransmitted_syn() {
-    let mut l = Lone::new(
-        Connection::connect(US, PEER, OUR_ISS, START, Config::default()),
-        PeerOpts::default(),
-    );
+    let mut l = Lone::connecting(Config::default());
     l.out();
     l.skip_to_deadline();
     assert_eq!(l.out().len(), 1, "the SYN again");
@@ -1510,8 +1460,7 @@ fn rfc6298_karn_no_sample_from_retransmitted_data() {
     // The ACK comes 20 ms after the retransmission (or 320 ms after the
     // first transmission): no sample either way.
     l.advance(ms(20));
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     let stats = l.conn().stats();
     assert_eq!(stats.srtt, Some(ms(100)), "SRTT unchanged");
     assert_eq!(stats.rto, ms(600), "the backed-off RTO is kept (Karn)");
@@ -1562,15 +1511,13 @@ fn rfc6298_new_sample_clears_backoff() {
     l.skip_to_deadline();
     l.out();
     assert_eq!(l.conn().stats().rto, ms(1200));
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     assert_eq!(l.conn().stats().rto, ms(1200));
     // New data, answered in 100 ms: a valid sample ends the backoff.
     l.write(1000);
     l.out();
     l.advance(ms(100));
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     let stats = l.conn().stats();
     // SRTT stays 100 ms, RTTVAR = 3/4 * 50 = 37.5 ms: RTO 250 ms.
     assert_eq!(stats.srtt, Some(ms(100)));
@@ -1622,8 +1569,7 @@ fn three_dup_acks(algorithm: Algorithm, sack: bool) -> (Lone, usize, Vec<TcpRepr
     let mut l = Lone::client(config(|c| c.congestion = algorithm), opts);
     // The peer's first window update (its SYN-ACK's window was unscaled):
     // a later change of window would make an ACK no duplicate.
-    let update = l.ack_all();
-    l.feed(&update, &[]);
+    l.peer_acks_all();
     l.write(100_000);
     let out = l.out();
     assert_eq!(out.len(), 10);
@@ -1791,8 +1737,7 @@ fn rfc3168_sender_reduces_once_and_sets_cwr() {
         }),
         opts,
     );
-    let update = l.ack_all();
-    l.feed(&update, &[]);
+    l.peer_acks_all();
     l.write(200_000);
     let out = l.out();
     assert_eq!(out.len(), 10);
@@ -1911,8 +1856,7 @@ fn nagle_small_segment_waits_for_the_ack() {
     assert_eq!(out.len(), 1, "a full segment goes");
     assert_eq!(out[0].0.payload_len, 1448);
     l.advance(ms(5));
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     let out = l.out();
     assert_eq!(out.len(), 1, "the rest goes with the ACK");
     assert_eq!(out[0].0.payload_len, 2200 - 100 - 1448);
@@ -1981,22 +1925,30 @@ fn sws_sender_does_not_send_slivers() {
     assert!(*last <= 1448);
 }
 
-#[test]
-fn sws_receiver_window_not_advertised_in_tiny_steps() {
-    let capacity = 8192;
+/// A client with a receive buffer of `capacity` bytes that the peer
+/// filled; returns it and the ACK that closed the window.
+fn full_receiver(capacity: usize) -> (Lone, TcpRepr) {
     let mut l = Lone::client_with(
         Config::default(),
         PeerOpts::default(),
         VecRecv::new(capacity),
     );
-    // The peer fills the buffer.
     while l.side.recv.window() > 0 {
         let n = l.side.recv.window().min(1448);
         l.send_data(n);
     }
-    let out = l.out();
-    assert_eq!(out.last().unwrap().0.window_len, 0);
-    let full_edge = out.last().unwrap().0.ack_number.unwrap();
+    l.skip_to_deadline();
+    let (last, _) = l.out().pop().expect("an ACK");
+    assert_eq!(last.window_len, 0);
+    assert_eq!(last.ack_number, Some(l.peer_nxt));
+    (l, last)
+}
+
+#[test]
+fn sws_receiver_window_not_advertised_in_tiny_steps() {
+    let capacity = 8192;
+    let (mut l, full) = full_receiver(capacity);
+    let full_edge = full.ack_number.unwrap();
     // The application reads 100 bytes at a time; whatever ACK goes out
     // (for an old duplicate of the peer's, say) moves the right edge of
     // the window by nothing or by at least min(MSS, buffer / 2), less the
@@ -2033,8 +1985,7 @@ fn zero_window(config: Config, queued: usize) -> Lone {
     // Nagle off: the tail segment goes with the rest.
     l.side.conn.set_nagle(false);
     l.opts.window = 0;
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     assert_eq!(l.conn().stats().send_window, 0);
     l.write(queued);
     assert!(l.out().is_empty(), "nothing goes into a zero window");
@@ -2081,8 +2032,7 @@ fn zero_window_persist_probes_back_off_and_transfer_resumes() {
             .collect::<Vec<_>>()
     );
     assert_eq!(out[0].0.seq_number, OUR_ISS + 1u32);
-    let ack = l.ack_all();
-    l.feed(&ack, &[]);
+    l.peer_acks_all();
     assert_eq!(l.conn().in_flight(), 0);
     assert!(l.side.send.data.is_empty());
 }
@@ -2125,17 +2075,7 @@ fn zero_window_probing_never_times_out_while_answered() {
 #[test]
 fn zero_window_update_sent_when_the_application_reads() {
     let capacity = 16 * 1024;
-    let mut l = Lone::client_with(
-        Config::default(),
-        PeerOpts::default(),
-        VecRecv::new(capacity),
-    );
-    while l.side.recv.window() > 0 {
-        let n = l.side.recv.window().min(1448);
-        l.send_data(n);
-    }
-    let out = l.out();
-    assert_eq!(out.last().unwrap().0.window_len, 0);
+    let (mut l, _) = full_receiver(capacity);
     assert!(l.out().is_empty());
     l.side.recv.read(500);
     assert!(l.out().is_empty(), "500 bytes are not worth an update");

@@ -291,10 +291,7 @@ impl<R: RecvBuffer> Pair<R> {
     pub fn run(&mut self, steps: usize) {
         for _ in 0..steps {
             if !self.step() {
-                let next = [self.a.conn.next_deadline(), self.b.conn.next_deadline()]
-                    .into_iter()
-                    .flatten()
-                    .min();
+                let next = self.next_deadline();
                 match next {
                     Some(at) if at > self.now && at < self.now + Duration::from_secs(120) => {
                         self.now = at
@@ -319,10 +316,7 @@ impl<R: RecvBuffer> Pair<R> {
                 return true;
             }
             if !self.step() {
-                let next = [self.a.conn.next_deadline(), self.b.conn.next_deadline()]
-                    .into_iter()
-                    .flatten()
-                    .min();
+                let next = self.next_deadline();
                 match next {
                     Some(at) if at > self.now => self.now = at,
                     Some(_) => {}
@@ -331,6 +325,14 @@ impl<R: RecvBuffer> Pair<R> {
             }
         }
         done(self)
+    }
+
+    /// The earlier of both sides' deadlines.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.a.conn.next_deadline(), self.b.conn.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// One round at the current time: A sends all it has, then B.
