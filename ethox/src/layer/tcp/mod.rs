@@ -61,6 +61,8 @@ use crate::nic::Device;
 use crate::time::Instant;
 use crate::wire::Error as WireError;
 use crate::wire::ip::{IpAddr, IpProtocol};
+use crate::wire::ipv4::HEADER_LEN as IPV4_HEADER_LEN;
+use crate::wire::ipv6::HEADER_LEN as IPV6_HEADER_LEN;
 use crate::wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 
 /// The first port of the ephemeral range (RFC 6335).
@@ -954,12 +956,19 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         }
         let now = raw.info().timestamp;
         let capacity = self.endpoint.table.capacity();
-        let max_len = raw.payload_capacity();
+        // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
+        let room_v4 = raw.payload_capacity();
         let start = self.endpoint.cursor;
         for step in 0..capacity {
             let index = (start + step) % capacity.max(1);
             let Some(handle) = self.endpoint.table.handle_at(index) else {
                 continue;
+            };
+            let max_len = match self.endpoint.table.tuple(handle) {
+                Some(tuple) if !tuple.remote.is_ipv4() => {
+                    room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+                }
+                _ => room_v4,
             };
             let Some(transmit) = self.poll(handle, now, max_len) else {
                 continue;
