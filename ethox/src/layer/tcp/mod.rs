@@ -504,11 +504,23 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             tuple.remote_port,
             iss,
             now,
-            self.config,
+            self.config_for(&tuple),
             cc,
         );
         let handle = self.insert(tuple, conn, false)?;
         Ok(handle)
+    }
+
+    /// The configuration of a connection on `tuple`. `config.mss` is what
+    /// an IPv4 packet carries; IPv6's header is 20 bytes longer (RFC 8200
+    /// section 5, RFC 6691), so an IPv6 connection announces less.
+    fn config_for(&self, tuple: &FourTuple) -> Config {
+        let mut config = self.config;
+        if !tuple.remote.is_ipv4() {
+            let extra = (IPV6_HEADER_LEN - IPV4_HEADER_LEN) as u16;
+            config.mss = config.mss.saturating_sub(extra);
+        }
+        config
     }
 
     fn free_ephemeral(&mut self, mut tuple: FourTuple) -> Option<u16> {
@@ -652,7 +664,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         if room && !self.table.is_full() {
             let iss = self.isn.isn(&tuple, now);
             let cc = (self.new_cc)(&self.config);
-            let conn = Connection::accept_with(&syn, iss, now, self.config, cc);
+            let conn = Connection::accept_with(&syn, iss, now, self.config_for(&tuple), cc);
             if let Ok(handle) = self.insert(tuple, conn, true) {
                 if let Some(l) = self.listeners.get_mut(index) {
                     l.pending = l.pending.saturating_add(1);
@@ -678,7 +690,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         let mss = syn
             .max_seg_size
             .unwrap_or(connection::DEFAULT_PEER_MSS)
-            .min(self.config.mss);
+            .min(self.config_for(&tuple).mss);
         let options = CookieOptions {
             window_scale: syn
                 .window_scale
@@ -735,7 +747,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             return None;
         }
         let cc = (self.new_cc)(&self.config);
-        let mut config = self.config;
+        let mut config = self.config_for(&tuple);
         if !cookie.timestamps {
             config.timestamps = false;
         }
