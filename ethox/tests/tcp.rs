@@ -7,15 +7,11 @@ mod common;
 use core::time::Duration;
 
 use common::tcp_host::{Net, pattern};
-use ethox::layer::tcp::Event;
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
-use ethox::wire::{IpAddr, Ipv4Addr};
-
-const A: Ipv4Addr = common::tcp_host::A;
-const B: Ipv4Addr = common::tcp_host::B;
+use ethox::layer::tcp::{Event, Handle};
 
 /// A connects to B's port 80 and the handshake completes.
-fn connected(config: Config) -> (Net, ethox::layer::tcp::Handle, ethox::layer::tcp::Handle) {
+fn connected(config: Config) -> (Net, Handle, Handle) {
     let mut net = Net::new(config);
     let (client, server) = net.connect(4);
     (net, client, server)
@@ -47,12 +43,7 @@ fn connect_accept_transfer_close() {
 #[test]
 fn closed_port_answers_reset() {
     let mut net = Net::new(Config::default());
-    let now = net.now;
-    let client = net
-        .a
-        .tcp
-        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 81), now)
-        .unwrap();
+    let client = net.dial(81).unwrap();
     net.run(100, Duration::from_secs(5));
     assert!(net.a.app.saw(client, Event::Closed(CloseReason::Refused)));
     assert_eq!(net.b.tcp.stats().rx_no_connection, 1);
@@ -63,12 +54,7 @@ fn closed_port_answers_reset() {
 fn full_backlog_answers_with_syn_cookies() {
     let mut net = Net::new(Config::default());
     net.b.tcp.listen(80, 0).unwrap();
-    let now = net.now;
-    let client = net
-        .a
-        .tcp
-        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-        .unwrap();
+    let client = net.dial(80).unwrap();
     net.run(100, Duration::from_secs(5));
     assert_eq!(net.a.tcp.state(client), State::Established);
     let stats = net.b.tcp.stats();

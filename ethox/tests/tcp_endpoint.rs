@@ -204,17 +204,8 @@ fn rfc9293_ack_to_a_listener_gets_rst() {
 fn listener_backlog_full_answers_with_cookies_and_both_connect() {
     let mut net = Net::new(Config::default());
     net.b.tcp.listen(80, 1).unwrap();
-    let now = net.now;
-    let first = net
-        .a
-        .tcp
-        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-        .unwrap();
-    let second = net
-        .a
-        .tcp
-        .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-        .unwrap();
+    let first = net.dial(80).unwrap();
+    let second = net.dial(80).unwrap();
     net.run(100, Duration::from_secs(5));
     assert_eq!(net.a.tcp.state(first), State::Established);
     assert_eq!(net.a.tcp.state(second), State::Established);
@@ -302,11 +293,7 @@ fn accept_order_is_fifo() {
     // are reused out of order.
     let mut early = Vec::new();
     for _ in 0..3 {
-        let now = net.now;
-        net.a
-            .tcp
-            .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-            .unwrap();
+        net.dial(80).unwrap();
         net.run(100, Duration::from_secs(1));
         early.push(net.b.tcp.accept(80).unwrap());
     }
@@ -316,12 +303,7 @@ fn accept_order_is_fifo() {
     assert_eq!(net.b.tcp.len(), 1);
     let mut ports = Vec::new();
     for _ in 0..3 {
-        let now = net.now;
-        let client = net
-            .a
-            .tcp
-            .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-            .unwrap();
+        let client = net.dial(80).unwrap();
         ports.push(net.a.tcp.tuple(client).unwrap().local_port);
         net.run(100, Duration::from_secs(1));
         net.set_time(net.now + Duration::from_millis(10));
@@ -390,15 +372,7 @@ fn many_connections_on_one_table() {
         Host::new(2, IpAddr::V4(B), sizes, Config::default()),
     );
     net.b.tcp.listen(80, N).unwrap();
-    let now = net.now;
-    let clients: Vec<Handle> = (0..N)
-        .map(|_| {
-            net.a
-                .tcp
-                .connect((IpAddr::V4(A), 0), (IpAddr::V4(B), 80), now)
-                .unwrap()
-        })
-        .collect();
+    let clients: Vec<Handle> = (0..N).map(|_| net.dial(80).unwrap()).collect();
     net.run(10_000, Duration::from_secs(5));
     assert_eq!(net.b.tcp.stats().syn_cookies_sent, 0);
     let servers: Vec<Handle> = (0..N).map(|_| net.b.tcp.accept(80).unwrap()).collect();
@@ -474,12 +448,7 @@ fn ipv6_mss_leaves_room_for_the_longer_header() {
     // And through a SYN cookie too.
     net.b.tcp.unlisten(80);
     net.b.tcp.listen(80, 0).unwrap();
-    let now = net.now;
-    let cookie_client = net
-        .a
-        .tcp
-        .connect((IpAddr::V6(A6), 0), (IpAddr::V6(B6), 80), now)
-        .unwrap();
+    let cookie_client = net.dial(80).unwrap();
     net.run(100, Duration::from_secs(5));
     assert_eq!(net.b.tcp.stats().syn_cookies_accepted, 1);
     let cookie_server = net.b.tcp.accept(80).unwrap();
@@ -493,12 +462,7 @@ fn ipv6_closed_port_gets_rst() {
         Host::new(1, IpAddr::V6(A6), Sizes::default(), Config::default()),
         Host::new(2, IpAddr::V6(B6), Sizes::default(), Config::default()),
     );
-    let now = net.now;
-    let client = net
-        .a
-        .tcp
-        .connect((IpAddr::V6(A6), 0), (IpAddr::V6(B6), 81), now)
-        .unwrap();
+    let client = net.dial(81).unwrap();
     net.run(100, Duration::from_secs(5));
     assert!(net.a.app.saw(client, Event::Closed(CloseReason::Refused)));
     assert_eq!(net.b.tcp.stats().tx_resets, 1);

@@ -276,16 +276,19 @@ impl Net {
         panic!("not idle after {steps} rounds");
     }
 
+    /// A opens a connection to B's `port` from an ephemeral port, now.
+    pub fn dial(&mut self, port: u16) -> Result<Handle, tcp::TcpError> {
+        let now = self.now;
+        self.a
+            .tcp
+            .connect((self.a.addr, 0), (self.b.addr, port), now)
+    }
+
     /// A connects to B's port 80 (listened on with `backlog`) and the
     /// handshake completes; returns A's and B's handles.
     pub fn connect(&mut self, backlog: usize) -> (Handle, Handle) {
         self.b.tcp.listen(80, backlog).unwrap();
-        let now = self.now;
-        let client = self
-            .a
-            .tcp
-            .connect((self.a.addr, 0), (self.b.addr, 80), now)
-            .unwrap();
+        let client = self.dial(80).unwrap();
         self.run(100, Duration::from_secs(5));
         assert_eq!(self.a.tcp.state(client), State::Established);
         let server = self
