@@ -738,6 +738,11 @@ fn rfc9293_user_timeout_aborts_unacknowledged_data() {
         waited >= Duration::from_secs(10),
         "gave up after {waited:?}"
     );
+    assert!(
+        l.conn().stats().retransmissions >= 3,
+        "{:?}",
+        l.conn().stats()
+    );
     let (rst, _) = last.last().expect("a RST");
     assert!(rst.flags.contains(TcpFlags::RST));
     assert_eq!(rst.seq_number, l.our_max);
