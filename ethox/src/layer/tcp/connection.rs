@@ -452,6 +452,9 @@ pub struct Connection<C = Congestion> {
     rcv_shift: u8,
     /// Both sides offered window scaling (RFC 7323 2.2).
     scaling: bool,
+    /// The most room the receive buffer ever offered: its size, near
+    /// enough, for receiver-side SWS avoidance (RFC 9293 3.8.6.2.2).
+    rcv_buf: usize,
     /// The peer's FIN was received.
     fin_received: bool,
 
@@ -481,6 +484,9 @@ pub struct Connection<C = Congestion> {
     /// SYN transmissions so far.
     syn_sent: u8,
     ack_now: bool,
+    /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
+    /// 4.2), also when several arrive before the next poll.
+    dup_acks_owed: u16,
     ack_delayed_until: Option<Instant>,
     /// Full segments received since the last ACK.
     unacked_segments: u8,
@@ -573,6 +579,7 @@ impl<C: CongestionControl> Connection<C> {
             rcv_adv: SeqNumber(0),
             rcv_shift: 0,
             scaling: false,
+            rcv_buf: 0,
             fin_received: false,
             sack: false,
             timestamps: false,
@@ -590,6 +597,7 @@ impl<C: CongestionControl> Connection<C> {
             stalled_since: None,
             syn_sent: 0,
             ack_now: false,
+            dup_acks_owed: 0,
             ack_delayed_until: None,
             unacked_segments: 0,
             rcv_mss: 0,
@@ -662,7 +670,6 @@ impl<C: CongestionControl> Connection<C> {
         conn.snd_nxt = conn.snd_una;
         conn.snd_max = conn.snd_una;
         conn.syn_sent = 1;
-        conn.set_peer_mss(Some(mss));
         if let (Some(ours), Some(theirs)) = (config.window_scale, window_scale) {
             conn.rcv_shift = ours.min(14);
             conn.snd_shift = theirs.min(14);
@@ -676,6 +683,8 @@ impl<C: CongestionControl> Connection<C> {
             conn.ts_recent = tsval;
             conn.ts_recent_at = now;
         }
+        // After timestamps, which decide the payload per segment.
+        conn.set_peer_mss(Some(mss));
         conn.update_window(ack);
         conn
     }
@@ -809,12 +818,22 @@ impl<C: CongestionControl> Connection<C> {
         if self.ack_now || self.rst_queued {
             return Some(Instant::ZERO);
         }
+        // The keep-alive timer is armed lazily by `on_timers`: report it
+        // even before that ran (after `set_keep_alive`, or after a segment
+        // reset it), or a caller sleeping until here never wakes.
+        let keep_alive = match (self.config.keep_alive, self.keep_alive_at) {
+            (_, Some(at)) => Some(at),
+            (Some(idle), None) if self.state == State::Established && self.in_flight() == 0 => {
+                Some(self.last_heard + idle)
+            }
+            _ => None,
+        };
         [
             self.retransmit_at,
             self.ack_delayed_until,
             self.time_wait_until,
             self.persist_at,
-            self.keep_alive_at,
+            keep_alive,
         ]
         .into_iter()
         .flatten()
@@ -830,7 +849,6 @@ impl<C: CongestionControl> Connection<C> {
         self.irs = syn.seq_number;
         self.rcv_nxt = syn.seq_number + 1u32;
         self.rcv_adv = self.rcv_nxt;
-        self.set_peer_mss(syn.max_seg_size);
         match (self.config.window_scale, syn.window_scale) {
             (Some(ours), Some(theirs)) => {
                 self.rcv_shift = ours.min(14);
@@ -851,6 +869,9 @@ impl<C: CongestionControl> Connection<C> {
         } else {
             self.timestamps = false;
         }
+        // After timestamps: they decide the payload a segment carries,
+        // which is the congestion controller's MSS.
+        self.set_peer_mss(syn.max_seg_size);
         // The window of a SYN is never scaled (RFC 7323 2.2).
         self.snd_wnd = usize::from(syn.window_len);
         self.max_snd_wnd = self.snd_wnd;
@@ -888,6 +909,7 @@ impl<C: CongestionControl> Connection<C> {
         recv: &mut dyn RecvBuffer,
     ) -> Reaction {
         let mut reaction = Reaction::default();
+        self.rcv_buf = self.rcv_buf.max(recv.window());
         let payload = payload.get(..seg.payload_len).unwrap_or(payload);
         match self.state {
             State::Closed => {}
@@ -1005,6 +1027,14 @@ impl<C: CongestionControl> Connection<C> {
                 // RFC 9293: answer an unacceptable segment with an ACK
                 // (this also re-synchronizes a peer after lost ACKs).
                 self.ack_now = true;
+                // A retransmitted FIN in TIME-WAIT lies just below
+                // RCV.NXT: our ACK of it was lost, so the wait restarts
+                // (RFC 9293 3.10.7.4 eighth, TIME-WAIT).
+                let fin_retransmitted = seg.flags.contains(TcpFlags::FIN)
+                    && seg.seq_number + seg.payload_len + 1u32 == self.rcv_nxt;
+                if self.state == State::TimeWait && fin_retransmitted {
+                    self.enter_time_wait(now);
+                }
             }
             return;
         }
@@ -1189,11 +1219,13 @@ impl<C: CongestionControl> Connection<C> {
             self.on_new_ack(now, ack, send, reaction);
         } else if ack == self.snd_una {
             // A duplicate ACK (RFC 5681 2): no data, no window change,
-            // data outstanding, not a SYN or FIN.
+            // data outstanding, not a SYN or FIN. Not in a zero window:
+            // the peer answers each probe alike, nothing was lost.
             let wnd = usize::from(seg.window_len) << self.snd_shift;
             if payload_len == 0
                 && !seg.flags.contains(TcpFlags::FIN)
                 && self.in_flight() > 0
+                && window_before > 0
                 && wnd == window_before
             {
                 self.on_duplicate_ack(now);
@@ -1205,8 +1237,15 @@ impl<C: CongestionControl> Connection<C> {
             self.update_window(seg);
         }
         if self.snd_wnd > 0 {
+            // The window opened: a probe byte the peer did not take is
+            // sent again with the rest, now (it has no timer of its own).
+            let persisting = self.persist_at.is_some() || self.persist_backoff > 0;
+            if persisting && self.snd_nxt > self.snd_una {
+                self.snd_nxt = self.snd_una;
+            }
             self.persist_at = None;
             self.persist_backoff = 0;
+            self.probe_due = false;
         }
 
         // The FIN's ACK moves the closing states on.
@@ -1378,9 +1417,11 @@ impl<C: CongestionControl> Connection<C> {
         let advanced = recv.write_at(offset, data);
         if offset > 0 {
             // Out of order: a duplicate ACK at once, with SACK (RFC 5681
-            // 4.2 SHOULD).
+            // 4.2 SHOULD), one for each such segment: a sender without
+            // SACK counts them to start fast retransmit.
             self.stats.out_of_order += 1;
             self.ack_now = true;
+            self.dup_acks_owed = self.dup_acks_owed.saturating_add(1);
             return;
         }
         if advanced == 0 {
@@ -1389,6 +1430,9 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         self.rcv_nxt += advanced;
+        // The ACK of new data is no duplicate; owed ones would now look
+        // like duplicates of it.
+        self.dup_acks_owed = 0;
         self.stats.bytes_received += advanced as u64;
         reaction.readable = true;
         if advanced > data.len() {
@@ -1445,6 +1489,7 @@ impl<C: CongestionControl> Connection<C> {
         self.persist_at = None;
         self.keep_alive_at = None;
         self.ack_now = false;
+        self.dup_acks_owed = 0;
     }
 
     // ------------------------------------------------------------------
@@ -1572,7 +1617,11 @@ impl<C: CongestionControl> Connection<C> {
         recv: &dyn RecvBuffer,
         max_len: usize,
     ) -> Option<Transmit> {
-        let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + TIMESTAMPS_LEN);
+        // Room for the options every segment repeats; SACK blocks vary and
+        // poll_transmit trims for them.
+        let options = if self.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
+        self.rcv_buf = self.rcv_buf.max(recv.window());
         self.on_timers(now, send);
         if self.rst_queued {
             let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
@@ -1601,7 +1650,14 @@ impl<C: CongestionControl> Connection<C> {
         }
         // Whatever held data back, unacknowledged data always has a timer
         // (RFC 6298 5.1): a connection must never wait without one.
-        if self.in_flight() > 0 && self.retransmit_at.is_none() && self.state.is_synchronized() {
+        // While the peer's window is zero the persist timer sends the probe
+        // byte again: no timeouts (RFC 9293 3.8.6.1: the connection is
+        // kept as long as the probes are answered).
+        if self.in_flight() > 0
+            && self.retransmit_at.is_none()
+            && self.persist_at.is_none()
+            && self.state.is_synchronized()
+        {
             self.retransmit_at = Some(now + self.rtt.rto());
         }
         if self.keep_alive_due {
@@ -1683,24 +1739,42 @@ impl<C: CongestionControl> Connection<C> {
     fn advertised_window(&self, recv: &dyn RecvBuffer) -> usize {
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
         let available = recv.window().min(self.max_window());
-        if available >= promised.saturating_add(self.mss.min(available / 2).max(1)) {
+        if available >= promised.saturating_add(self.sws_step(available)) {
             available
         } else {
             promised
         }
     }
 
+    /// The least step the right edge of the window moves by: min(MSS,
+    /// half the buffer) (RFC 9293 3.8.6.2.2). Half of the room free now
+    /// would let a buffer read in small pieces open in small steps.
+    fn sws_step(&self, available: usize) -> usize {
+        let buffer = self.rcv_buf.max(available);
+        self.mss.min(buffer / 2).max(1)
+    }
+
     /// Whether the window opened enough to tell the peer without waiting
     /// for data to carry it (it may be waiting on a closed window).
     fn window_update_due(&self, recv: &dyn RecvBuffer) -> bool {
-        if !self.state.may_receive() || self.fin_received {
+        // Not before the handshake completes: the SYN-ACK carried the
+        // window, and a bare ACK in SYN-RECEIVED acknowledges nothing new.
+        if !self.state.is_synchronized() || !self.state.may_receive() || self.fin_received {
             return false;
         }
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
         let available = recv.window().min(self.max_window());
-        (promised < self.mss && available >= self.mss.saturating_mul(2))
-            || (available > promised.saturating_mul(2)
-                && available - promised >= self.mss.saturating_mul(2))
+        // Two segments' worth, or half a buffer smaller than that. Each
+        // case implies a step `advertised_window` takes, so the update
+        // moves the edge and is not sent again.
+        let step = self.sws_step(available);
+        let worth = self
+            .mss
+            .saturating_mul(2)
+            .min(self.rcv_buf.max(available) / 2)
+            .max(step);
+        (promised < self.mss && available >= worth && available >= promised.saturating_add(step))
+            || (available > promised.saturating_mul(2) && available - promised >= worth)
     }
 
     /// A header from this connection: ACK, window, timestamps and SACK
@@ -1853,8 +1927,10 @@ impl<C: CongestionControl> Connection<C> {
         if available > 0 && wnd_room == 0 {
             // Zero window: probe with one byte past it, with backoff
             // (RFC 9293 3.8.6.1), only when nothing else is outstanding.
+            // Persisting starts with nothing in flight, so what is in
+            // flight now is the probe byte: probe with it again.
             if self.probe_due {
-                return self.segment_at(now, self.snd_nxt, 1, queued, recv);
+                return self.segment_at(now, self.snd_una, 1, queued, recv);
             }
             if self.persist_at.is_none() && self.in_flight() == 0 {
                 let backoff = 1u32 << self.persist_backoff.min(16);
@@ -1866,9 +1942,13 @@ impl<C: CongestionControl> Connection<C> {
         let all = len == available;
         if len < seg_max && available > 0 {
             // Nagle (RFC 9293 3.7.4): a small segment waits while data is
-            // unacknowledged, unless closing needs it out.
+            // unacknowledged, unless closing needs it out. Going back after
+            // a timeout (or an MTU drop) resends what was sent: Nagle holds
+            // back new data only, or a lost small segment would never be
+            // sent again (it counts as in flight).
+            let resending = self.snd_nxt < self.snd_max;
             let unacked = self.in_flight() > 0;
-            if self.config.nagle && unacked && !fin_pending {
+            if self.config.nagle && unacked && !fin_pending && !resending {
                 return None;
             }
             // Sender SWS avoidance (RFC 9293 3.8.6.2.1): send a full
@@ -1937,7 +2017,11 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         if repr.ack_number.is_some() {
-            self.ack_now = false;
+            // A pure ACK pays one owed duplicate; more may be due.
+            if repr.payload_len == 0 {
+                self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
+            }
+            self.ack_now = self.dup_acks_owed > 0;
             self.ack_delayed_until = None;
             self.unacked_segments = 0;
             let window = if repr.flags.contains(TcpFlags::SYN) {
@@ -1975,7 +2059,8 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         let end = seq + seg_len;
-        let probe = self.probe_due && repr.payload_len == 1 && seq == self.snd_nxt;
+        let probe =
+            self.probe_due && repr.payload_len == 1 && (seq == self.snd_nxt || seq == self.snd_una);
         if probe {
             self.probe_due = false;
             let backoff = 1u32 << self.persist_backoff.min(16);
@@ -1984,7 +2069,10 @@ impl<C: CongestionControl> Connection<C> {
         }
         let again = seq < self.snd_max;
         if again {
-            self.stats.retransmissions += 1;
+            // A probe sent again is still a probe, not a retransmission.
+            if !probe {
+                self.stats.retransmissions += 1;
+            }
             if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
                 self.rtt_probe = None;
             }
@@ -1996,7 +2084,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
-        } else {
+        } else if !probe {
             // A recovery retransmission ahead of or behind SND.NXT.
             self.high_rxt = self.high_rxt.max(end);
         }

@@ -63,6 +63,8 @@ use crate::time::Instant;
 use crate::wire::Error as WireError;
 use crate::wire::ip::{IpAddr, IpProtocol};
 use crate::wire::ipv4::Ecn;
+use crate::wire::ipv4::HEADER_LEN as IPV4_HEADER_LEN;
+use crate::wire::ipv6::HEADER_LEN as IPV6_HEADER_LEN;
 use crate::wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 
 /// The first port of the ephemeral range (RFC 6335).
@@ -510,11 +512,23 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             tuple.remote_port,
             iss,
             now,
-            self.config,
+            self.config_for(&tuple),
             cc,
         );
         let handle = self.insert(tuple, conn, false)?;
         Ok(handle)
+    }
+
+    /// The configuration of a connection on `tuple`. `config.mss` is what
+    /// an IPv4 packet carries; IPv6's header is 20 bytes longer (RFC 8200
+    /// section 5, RFC 6691), so an IPv6 connection announces less.
+    fn config_for(&self, tuple: &FourTuple) -> Config {
+        let mut config = self.config;
+        if !tuple.remote.is_ipv4() {
+            let extra = (IPV6_HEADER_LEN - IPV4_HEADER_LEN) as u16;
+            config.mss = config.mss.saturating_sub(extra);
+        }
+        config
     }
 
     fn free_ephemeral(&mut self, mut tuple: FourTuple) -> Option<u16> {
@@ -675,7 +689,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         if room && !self.table.is_full() {
             let iss = self.isn.isn(&tuple, now);
             let cc = (self.new_cc)(&self.config);
-            let conn = Connection::accept_with(&syn, iss, now, self.config, cc);
+            let conn = Connection::accept_with(&syn, iss, now, self.config_for(&tuple), cc);
             if let Ok(handle) = self.insert(tuple, conn, true) {
                 if let Some(l) = self.listeners.get_mut(index) {
                     l.pending = l.pending.saturating_add(1);
@@ -701,7 +715,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         let mss = syn
             .max_seg_size
             .unwrap_or(connection::DEFAULT_PEER_MSS)
-            .min(self.config.mss);
+            .min(self.config_for(&tuple).mss);
         let options = CookieOptions {
             window_scale: syn
                 .window_scale
@@ -758,7 +772,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             return None;
         }
         let cc = (self.new_cc)(&self.config);
-        let mut config = self.config;
+        let mut config = self.config_for(&tuple);
         if !cookie.timestamps {
             config.timestamps = false;
         }
@@ -1001,12 +1015,19 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         }
         let now = raw.info().timestamp;
         let capacity = self.endpoint.table.capacity();
-        let max_len = raw.payload_capacity();
+        // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
+        let room_v4 = raw.payload_capacity();
         let start = self.endpoint.cursor;
         for step in 0..capacity {
             let index = (start + step) % capacity.max(1);
             let Some(handle) = self.endpoint.table.handle_at(index) else {
                 continue;
+            };
+            let max_len = match self.endpoint.table.tuple(handle) {
+                Some(tuple) if !tuple.remote.is_ipv4() => {
+                    room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+                }
+                _ => room_v4,
             };
             let Some(transmit) = self.poll(handle, now, max_len) else {
                 continue;
