@@ -1564,6 +1564,32 @@ fn rfc5681_cwnd_grows_in_slow_start() {
     }
 }
 
+/// Slow start grows the window for every ACK of a window's worth even
+/// when they all arrive before the sender sends again (a receive batch):
+/// the window held the sender back, so each ACK counts.
+#[test]
+fn rfc5681_cwnd_grows_with_acks_batched_between_sends() {
+    for algorithm in [Algorithm::NewReno, Algorithm::Cubic] {
+        let mut l = Lone::client(config(|c| c.congestion = algorithm), PeerOpts::default());
+        let initial = l.conn().stats().cwnd;
+        l.write(1_000_000);
+        let sent: Vec<TcpRepr> = l.out().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(sent.len(), 10);
+        l.advance(ms(1));
+        // Five ACKs, each for two segments, all before the next send.
+        for pair in sent.chunks(2) {
+            let last = pair[1];
+            let ack = l.seg(TcpFlags::empty(), last.seq_number + last.payload_len);
+            l.feed(&ack, &[]);
+        }
+        assert_eq!(
+            l.conn().stats().cwnd,
+            initial + 5 * 2 * 1448,
+            "{algorithm:?}"
+        );
+    }
+}
+
 /// A connection with ten segments in flight whose first one was lost:
 /// the peer sends duplicate ACKs (with SACK blocks for the rest).
 fn three_dup_acks(algorithm: Algorithm, sack: bool) -> (Lone, usize, Vec<TcpRepr>) {
@@ -1961,7 +1987,9 @@ fn sws_receiver_window_not_advertised_in_tiny_steps() {
     let mut edges = vec![full_edge];
     for _ in 0..40 {
         l.side.recv.read(100);
-        l.advance(ms(10));
+        // Slow enough to stay inside the allowance for answers to old
+        // duplicates (ten a second, as for challenge ACKs).
+        l.advance(ms(110));
         let mut old = l.ack_all();
         old.seq_number = l.peer_nxt - 1u32;
         old.payload_len = 1;
@@ -2209,4 +2237,24 @@ fn out_of_order_with_a_one_gap_assembler_completes() {
     assert_eq!(p.b.conn.state(), State::CloseWait);
     assert!(p.b.conn.stats().out_of_order > 0);
     assert!(p.a.conn.stats().retransmissions > 0);
+}
+
+/// Answers to unacceptable segments share the challenge ACK allowance
+/// (RFC 5961 section 7), so forged old segments cannot make a flood.
+#[test]
+fn rfc5961_acks_to_out_of_window_segments_are_rate_limited() {
+    let capacity = 8192;
+    let (mut l, _) = full_receiver(capacity);
+    let mut answered = 0;
+    for _ in 0..50 {
+        let mut old = l.ack_all();
+        old.seq_number = l.peer_nxt - 1000u32;
+        old.payload_len = 1;
+        l.feed(&old, &pattern(1));
+        answered += l.out().len();
+    }
+    assert!(
+        (1..=10).contains(&answered),
+        "{answered} answers to 50 old segments in one second"
+    );
 }

@@ -490,6 +490,10 @@ pub struct Connection<C = Congestion> {
     ack_delayed_until: Option<Instant>,
     /// Full segments received since the last ACK.
     unacked_segments: u8,
+    /// The congestion window, not the application or the peer's window,
+    /// held back the last transmission: ACKs may grow the window even if
+    /// several arrive before the next send (RFC 7661 spirit).
+    cwnd_limited: bool,
     /// The largest payload the peer has sent: what "full-sized" means for
     /// delayed ACKs (the peer's segments may be smaller than our MSS).
     rcv_mss: usize,
@@ -600,6 +604,7 @@ impl<C: CongestionControl> Connection<C> {
             dup_acks_owed: 0,
             ack_delayed_until: None,
             unacked_segments: 0,
+            cwnd_limited: false,
             rcv_mss: 0,
             time_wait_until: None,
             persist_at: None,
@@ -1025,8 +1030,12 @@ impl<C: CongestionControl> Connection<C> {
             self.stats.rejected += 1;
             if !rst {
                 // RFC 9293: answer an unacceptable segment with an ACK
-                // (this also re-synchronizes a peer after lost ACKs).
-                self.ack_now = true;
+                // (this also re-synchronizes a peer after lost ACKs),
+                // within the challenge ACK allowance so that forged
+                // segments cannot make us flood (RFC 5961 section 7).
+                if self.ack_allowed(now) {
+                    self.ack_now = true;
+                }
                 // A retransmitted FIN in TIME-WAIT lies just below
                 // RCV.NXT: our ACK of it was lost, so the wait restarts
                 // (RFC 9293 3.10.7.4 eighth, TIME-WAIT).
@@ -1147,8 +1156,9 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
-    /// Sends a challenge ACK unless this second's allowance is spent.
-    fn challenge_ack(&mut self, now: Instant) {
+    /// Takes one ACK from this second's allowance for answers to
+    /// unacceptable or suspicious segments; `false` when it is spent.
+    fn ack_allowed(&mut self, now: Instant) -> bool {
         let second = now.secs();
         if second != self.challenge_second {
             self.challenge_second = second;
@@ -1156,6 +1166,15 @@ impl<C: CongestionControl> Connection<C> {
         }
         if self.challenge_count < CHALLENGE_ACKS_PER_SEC {
             self.challenge_count += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sends a challenge ACK unless this second's allowance is spent.
+    fn challenge_ack(&mut self, now: Instant) {
+        if self.ack_allowed(now) {
             self.stats.challenge_acks += 1;
             self.ack_now = true;
         }
@@ -1320,7 +1339,14 @@ impl<C: CongestionControl> Connection<C> {
             }
             None => {
                 self.dup_acks = 0;
-                self.cc.on_ack(now, acked, flight_before, sample);
+                // Several ACKs may arrive between two sends: each counts
+                // as window-limited if the window held the sender back.
+                let flight = if self.cwnd_limited {
+                    flight_before.max(self.cc.window())
+                } else {
+                    flight_before
+                };
+                self.cc.on_ack(now, acked, flight, sample);
             }
         }
 
@@ -1912,6 +1938,7 @@ impl<C: CongestionControl> Connection<C> {
         let fin_pending = self.fin_queued && self.fin_seq.is_none();
         let available = queued.saturating_sub(offset);
         if available == 0 && !fin_pending {
+            self.cwnd_limited = false;
             return None;
         }
         // After a timeout SND.NXT went back: what was sent since counts.
@@ -1923,6 +1950,7 @@ impl<C: CongestionControl> Connection<C> {
         let cwnd_room = cwnd.saturating_sub(flight);
         let wnd_room = self.snd_wnd.saturating_sub(offset);
         let mut len = seg_max.min(available).min(cwnd_room).min(wnd_room);
+        self.cwnd_limited = cwnd_room < seg_max.min(available).min(wnd_room);
 
         if available > 0 && wnd_room == 0 {
             // Zero window: probe with one byte past it, with backoff
