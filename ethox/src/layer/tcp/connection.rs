@@ -1521,9 +1521,9 @@ impl<C: CongestionControl> Connection<C> {
         self.high_rxt = self.snd_una;
         self.dup_acks = 0;
         self.rtt_probe = None;
-        if self.fin_seq.is_some_and(|fin| fin >= self.snd_una) {
-            self.fin_seq = None;
-        }
+        // `fin_seq` stays: the FIN keeps its sequence number, an ACK of it
+        // may still arrive, and `data_segment` sends it again once
+        // SND.NXT is back at it.
     }
 
     // ------------------------------------------------------------------
@@ -1824,7 +1824,8 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
-        let fin_pending = self.fin_queued && self.fin_seq.is_none();
+        // Not sent yet, or sent and gone back over after a timeout.
+        let fin_pending = self.fin_queued && self.fin_seq.is_none_or(|fin| self.snd_nxt <= fin);
         let available = queued.saturating_sub(offset);
         if available == 0 && !fin_pending {
             return None;
