@@ -652,6 +652,19 @@ fn no_faults() {
     run_seeds(case, 0..1);
 }
 
+/// No faults over IPv6. The endpoint used to size every segment for an
+/// IPv4 header: IPv6 frames came out 20 bytes too long, the IP layer
+/// refused each one, and nothing but the SYN ever left.
+#[test]
+fn no_faults_ipv6() {
+    let case = Case {
+        ipv6: true,
+        down: MIB,
+        ..Case::new("no faults IPv6", faults())
+    };
+    run_seeds(case, 0..1);
+}
+
 #[test]
 fn drop() {
     let faults = FaultConfig {

@@ -62,6 +62,7 @@ use crate::time::Instant;
 use crate::wire::Error as WireError;
 use crate::wire::ip::{IpAddr, IpProtocol};
 use crate::wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
+use crate::wire::{ipv4, ipv6};
 
 /// The first port of the ephemeral range (RFC 6335).
 pub const EPHEMERAL_FIRST: u16 = 0xc000;
@@ -954,13 +955,21 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         }
         let now = raw.info().timestamp;
         let capacity = self.endpoint.table.capacity();
-        let max_len = raw.payload_capacity();
+        // The IP layer's capacity is for IPv4; an IPv6 header is longer.
+        let max_len_v4 = raw.payload_capacity();
+        let max_len_v6 = max_len_v4.saturating_sub(ipv6::HEADER_LEN - ipv4::HEADER_LEN);
         let start = self.endpoint.cursor;
         for step in 0..capacity {
             let index = (start + step) % capacity.max(1);
             let Some(handle) = self.endpoint.table.handle_at(index) else {
                 continue;
             };
+            let v6 = self
+                .endpoint
+                .table
+                .tuple(handle)
+                .is_some_and(|t| t.remote.is_ipv6());
+            let max_len = if v6 { max_len_v6 } else { max_len_v4 };
             let Some(transmit) = self.poll(handle, now, max_len) else {
                 continue;
             };
