@@ -674,6 +674,16 @@ fn drop() {
     run_seeds(Case::new("drop 10%", faults), SEEDS);
 }
 
+#[test]
+fn duplicate_and_reorder() {
+    let faults = FaultConfig {
+        duplicate_chance: 10,
+        reorder_chance: 10,
+        ..faults()
+    };
+    run_seeds(Case::new("duplicate 10% reorder 10%", faults), SEEDS);
+}
+
 /// The sender's NIC takes 32 frames a millisecond; the receiver's polices
 /// at 24 and drops the rest.
 #[test]
@@ -690,7 +700,7 @@ fn rate_limits() {
 /// joined by hand: segments and time, no devices.
 mod segments {
     use ethox::layer::tcp::buffer::{RingRecvBuffer, SendBuffer, Source};
-    use ethox::layer::tcp::connection::{Config, Connection, State};
+    use ethox::layer::tcp::connection::{CloseReason, Config, Connection, State, reset_for};
     use ethox::time::Instant;
     use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
 
@@ -783,5 +793,32 @@ mod segments {
         assert_eq!(a.conn.state(), State::FinWait2);
         assert_eq!(a.conn.in_flight(), 0);
         assert!(a.drain(now).is_empty(), "nothing left to send");
+    }
+
+    /// A's last ACK arrives twice: the first closes B, the second finds no
+    /// connection and B answers with a RST. A, in TIME-WAIT, had a normal
+    /// close and must report one, not `Reset`.
+    #[test]
+    fn reset_in_time_wait_is_a_normal_close() {
+        let (mut a, mut b, now) = open(3000);
+        a.conn.close();
+        b.conn.close();
+        let mut last = None;
+        for _ in 0..10 {
+            for segment in a.drain(now) {
+                b.deliver(now, &segment);
+                last = Some(segment.0);
+            }
+            for segment in b.drain(now) {
+                a.deliver(now, &segment);
+            }
+        }
+        assert_eq!(a.conn.state(), State::TimeWait);
+        assert_eq!(b.conn.state(), State::Closed);
+        // The RST B's endpoint sends for A's last ACK arriving again.
+        let rst = reset_for(&last.expect("A's last ACK"));
+        a.deliver(now, &(rst, Vec::new()));
+        assert_eq!(a.conn.state(), State::Closed);
+        assert_eq!(a.conn.close_reason(), Some(CloseReason::Normal));
     }
 }

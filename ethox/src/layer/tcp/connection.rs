@@ -1002,10 +1002,14 @@ impl<C: CongestionControl> Connection<C> {
         // window gets a challenge ACK.
         if rst {
             if seg.seq_number == self.rcv_nxt {
-                let reason = if self.state == State::SynReceived {
-                    CloseReason::Refused
-                } else {
-                    CloseReason::Reset
+                let reason = match self.state {
+                    State::SynReceived => CloseReason::Refused,
+                    // Both FINs were exchanged and acknowledged: the
+                    // connection ended normally, the RST (the peer's
+                    // answer to a stray or duplicated last ACK) only cuts
+                    // the wait short.
+                    State::TimeWait => CloseReason::Normal,
+                    _ => CloseReason::Reset,
                 };
                 self.finish(reason);
             } else {
