@@ -4,11 +4,12 @@
 //! receiver's [`Digest`] equals [`Source::digest_of`] the stream) before
 //! both sides close normally.
 //!
-//! Faults come from two places, both seeded so a failure replays exactly:
-//! each host's NIC is wrapped in a [`FaultInjector`] (drop, corruption,
-//! rate limits: it acts on what the host receives and corrupts what it
-//! sends), and the wire between them is a [`LinkFaults`] per direction
-//! (duplication, reordering).
+//! Faults come from two places, both seeded so a failure replays exactly,
+//! and each acts once on a frame, so a chance is the share of frames it
+//! hits: each host's NIC is wrapped in a [`FaultInjector`] (drops and the
+//! receive rate limit on what it receives, the transmit rate limit on what
+//! it sends), and each direction of the wire between them is a
+//! [`LinkFaults`] (corruption, duplication, reordering).
 //!
 //! Time is explicit: each round (both hosts send and receive once) is
 //! `tick` long, and when nothing moves time jumps to the earliest deadline
@@ -151,12 +152,34 @@ struct Host {
 }
 
 impl Host {
-    fn new(last: u8, addr: IpAddr, faults: FaultConfig, seed: u64, ring: bool) -> Host {
+    /// Host `last` (the last octet of its MAC) at `addr`. With `peer`,
+    /// the ARP cache holds the peer's address for good: ARP has no
+    /// checksum, and a real link's FCS drops the corrupted frames that the
+    /// injector delivers, so a corrupted reply would teach a wrong MAC no
+    /// real link would.
+    fn new(
+        last: u8,
+        addr: IpAddr,
+        peer: Option<(Ipv4Addr, u8)>,
+        faults: FaultConfig,
+        seed: u64,
+        ring: bool,
+    ) -> Host {
         let mac = EthernetAddress([2, 0, 0, 0, 0, last]);
+        let mut arp = NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default());
+        if let Some((peer, peer_last)) = peer {
+            let forever = NeighborConfig {
+                lifetime: Duration::from_secs(1 << 30),
+                ..NeighborConfig::default()
+            };
+            arp = NeighborCache::new(vec![Neighbor::EMPTY; 4], forever);
+            let peer_mac = EthernetAddress([2, 0, 0, 0, 0, peer_last]);
+            assert!(arp.fill(peer, peer_mac, Instant::from_secs(100)));
+        }
         let mut ip = ip::Endpoint::new(
             vec![None; 4],
             Routes::new(vec![None; 2]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
+            arp,
             NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
         );
         match addr {
@@ -220,11 +243,17 @@ impl Host {
         n
     }
 
+    /// The earliest timer, the rate limiter's included: a NIC that lends
+    /// no buffer now lends some again when its bucket refills.
     fn deadline(&self) -> Option<Instant> {
-        [self.tcp.next_deadline(), self.ip.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.tcp.next_deadline(),
+            self.ip.next_deadline(),
+            self.nic.tx_ready_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The application's part of a round: take the connection from the
@@ -244,14 +273,6 @@ impl Host {
             conn.closing = true;
             self.tcp.close(*handle).unwrap();
         }
-    }
-
-    /// Whether the peer acknowledged everything this host sends.
-    fn done(&self) -> bool {
-        self.app
-            .conn
-            .as_ref()
-            .is_none_or(|(_, c)| c.source.is_done())
     }
 
     fn stats(&self) -> ConnectionStats {
@@ -357,18 +378,41 @@ fn run(case: &Case, seed: u64) -> Outcome {
             IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
         )
     };
+    // Each fault acts once per frame: corruption on the wire (a NIC would
+    // corrupt both what it sends and what it receives, twice the chance),
+    // drops and rate limits at the NICs.
     let nic_faults = FaultConfig {
+        corrupt_chance: 0,
         duplicate_chance: 0,
         reorder_chance: 0,
         ..case.faults
     };
     let wire_faults = FaultConfig {
+        corrupt_chance: case.faults.corrupt_chance,
         duplicate_chance: case.faults.duplicate_chance,
         reorder_chance: case.faults.reorder_chance,
         ..FaultConfig::default()
     };
-    let mut a = Host::new(1, addr_a, nic_faults, seed, case.ring);
-    let mut b = Host::new(2, addr_b, nic_faults, seed, case.ring);
+    let static_arp = |peer: IpAddr, last| match peer {
+        IpAddr::V4(peer) if case.faults.corrupt_chance > 0 => Some((peer, last)),
+        _ => None,
+    };
+    let mut a = Host::new(
+        1,
+        addr_a,
+        static_arp(addr_b, 2),
+        nic_faults,
+        seed,
+        case.ring,
+    );
+    let mut b = Host::new(
+        2,
+        addr_b,
+        static_arp(addr_a, 1),
+        nic_faults,
+        seed,
+        case.ring,
+    );
     let mut wire_ab = LinkFaults::new(wire_faults, seed ^ 0xab);
     let mut wire_ba = LinkFaults::new(wire_faults, seed ^ 0xba);
     let (seed_up, seed_down) = (seed * 2 + 1, seed * 2 + 2);
@@ -472,14 +516,7 @@ fn run(case: &Case, seed: u64) -> Outcome {
         if moved > 0 {
             now += case.tick;
         } else {
-            // A rate-limited NIC lends buffers again at the next shaping
-            // interval: a timer of the network's while data waits.
-            let limited = case.faults.tx_rate_limit > 0 && !(a.done() && b.done());
-            let shaping = limited.then(|| now + case.faults.shaping_interval);
-            let next = [a.deadline(), b.deadline(), shaping]
-                .into_iter()
-                .flatten()
-                .min();
+            let next = [a.deadline(), b.deadline()].into_iter().flatten().min();
             match next {
                 Some(at) => now = now.max(at).max(now + case.tick),
                 None => panic!("idle with no timer: {}", describe(&a, &b, now)),
@@ -672,6 +709,15 @@ fn drop() {
         ..faults()
     };
     run_seeds(Case::new("drop 10%", faults), SEEDS);
+}
+
+#[test]
+fn corrupt() {
+    let faults = FaultConfig {
+        corrupt_chance: 10,
+        ..faults()
+    };
+    run_seeds(Case::new("corrupt 10%", faults), SEEDS);
 }
 
 #[test]
