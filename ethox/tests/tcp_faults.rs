@@ -867,4 +867,21 @@ mod segments {
         assert_eq!(a.conn.state(), State::Closed);
         assert_eq!(a.conn.close_reason(), Some(CloseReason::Normal));
     }
+
+    /// A segment smaller than the MSS (the tail of a stream) is lost.
+    /// After the timeout it must go out again: Nagle's rule holds back
+    /// small segments while data is unacknowledged, but counting the lost
+    /// segment itself as such held it back forever, until the user
+    /// timeout aborted the connection.
+    #[test]
+    fn small_segment_is_retransmitted_after_a_timeout() {
+        let (mut a, _, mut now) = open(1000);
+        let lost = a.drain(now);
+        let (first, _) = lost.last().expect("the data");
+        assert_eq!(first.payload_len, 1000);
+        now = a.conn.next_deadline().expect("a retransmission timer");
+        let (again, _) = a.poll(now).expect("the retransmission");
+        assert_eq!(again.seq_number, first.seq_number);
+        assert_eq!(again.payload_len, 1000);
+    }
 }

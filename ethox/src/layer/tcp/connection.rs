@@ -1860,8 +1860,11 @@ impl<C: CongestionControl> Connection<C> {
         let all = len == available;
         if len < seg_max && available > 0 {
             // Nagle (RFC 9293 3.7.4): a small segment waits while data is
-            // unacknowledged, unless closing needs it out.
-            let unacked = self.in_flight() > 0;
+            // unacknowledged, unless closing needs it out. Unacknowledged
+            // means SND.NXT > SND.UNA (RFC 1122 4.2.3.4): after a timeout
+            // SND.NXT is back at SND.UNA, and the lost data itself must
+            // not hold its own retransmission back.
+            let unacked = self.snd_nxt > self.snd_una;
             if self.config.nagle && unacked && !fin_pending {
                 return None;
             }
