@@ -884,4 +884,31 @@ mod segments {
         assert_eq!(again.seq_number, first.seq_number);
         assert_eq!(again.payload_len, 1000);
     }
+
+    /// B's FIN is retransmitted only after A's TIME-WAIT ran out (A's last
+    /// ACK was lost and B's RTO had backed off), so A's endpoint answers
+    /// it with a RST. B's data and A's FIN all arrived: B's close is
+    /// normal (RFC 9293 3.10.7.4 gives no reset signal in LAST-ACK).
+    #[test]
+    fn reset_in_last_ack_after_all_data_is_a_normal_close() {
+        let (mut a, mut b, now) = open(3000);
+        a.conn.close();
+        for segment in a.drain(now) {
+            b.deliver(now, &segment);
+        }
+        assert_eq!(b.conn.state(), State::CloseWait);
+        b.conn.close();
+        for segment in b.drain(now) {
+            a.deliver(now, &segment);
+        }
+        assert_eq!(a.conn.state(), State::TimeWait);
+        assert_eq!(b.conn.state(), State::LastAck);
+        assert!(!a.drain(now).is_empty(), "A's last ACK, lost");
+        let later = b.conn.next_deadline().expect("B's retransmission timer");
+        let (fin, _) = b.poll(later).expect("B's FIN again");
+        assert!(fin.flags.contains(TcpFlags::FIN));
+        b.deliver(later, &(reset_for(&fin), Vec::new()));
+        assert_eq!(b.conn.state(), State::Closed);
+        assert_eq!(b.conn.close_reason(), Some(CloseReason::Normal));
+    }
 }

@@ -1009,6 +1009,17 @@ impl<C: CongestionControl> Connection<C> {
                     // answer to a stray or duplicated last ACK) only cuts
                     // the wait short.
                     State::TimeWait => CloseReason::Normal,
+                    // RFC 9293 3.10.7.4 gives no reset signal in CLOSING
+                    // and LAST-ACK either. With all our data acknowledged
+                    // and only our FIN not, the peer most likely took the
+                    // FIN and its last ACK was lost: its TIME-WAIT ran out
+                    // before our backed-off retransmission of the FIN
+                    // came, and its endpoint answered that with a RST.
+                    State::Closing | State::LastAck
+                        if self.fin_seq.is_some_and(|fin| self.snd_una == fin) =>
+                    {
+                        CloseReason::Normal
+                    }
                     _ => CloseReason::Reset,
                 };
                 self.finish(reason);
