@@ -659,14 +659,15 @@ fn run_seeds(case: Case, seeds: core::ops::Range<u64>) {
     }
     let (c, s) = (&total.client, &total.server);
     eprintln!(
-        "TOTAL {} ({runs} seeds, {:.1} MiB up, {:.1} MiB down each, {:?} wall): \
-         {} rounds, segments {}, retransmissions {} (timeouts {}, fast retransmits {}), \
-         bad checksums {}, missed {}, bytes lost 0; {:?}",
+        "TOTAL {} ({runs} seeds, {:.1} MiB up, {:.1} MiB down each, {:.2?} wall): \
+         {} rounds, {:.0?} simulated, segments {}, retransmissions {} (timeouts {}, \
+         fast retransmits {}), bad checksums {}, missed {}, bytes lost 0; {:?}",
         case.name,
         case.up as f64 / MIB as f64,
         case.down as f64 / MIB as f64,
         wall.elapsed(),
         total.rounds,
+        total.elapsed,
         c.segments_sent + s.segments_sent,
         c.retransmissions + s.retransmissions,
         c.timeouts + s.timeouts,
@@ -826,6 +827,7 @@ fn combined_ipv6() {
 /// Regressions found by the runs above, reduced to two [`Connection`]s
 /// joined by hand: segments and time, no devices.
 mod segments {
+    use core::time::Duration;
     use ethox::layer::tcp::buffer::{RingRecvBuffer, SendBuffer, Source};
     use ethox::layer::tcp::connection::{CloseReason, Config, Connection, State, reset_for};
     use ethox::time::Instant;
@@ -991,5 +993,29 @@ mod segments {
         b.deliver(later, &(reset_for(&fin), Vec::new()));
         assert_eq!(b.conn.state(), State::Closed);
         assert_eq!(b.conn.close_reason(), Some(CloseReason::Normal));
+    }
+
+    /// A's segment is lost and the timeout doubles the RTO; the ACK of the
+    /// retransmission echoes its timestamp, and that round trip is a valid
+    /// measurement (RFC 7323 4.1) that ends the back-off. Without it only
+    /// a segment never sent twice could: on a lossy path every further
+    /// loss doubled the RTO again, towards the user timeout.
+    #[test]
+    fn echoed_timestamp_of_a_retransmission_ends_the_back_off() {
+        let (mut a, mut b, mut now) = open(1000);
+        let rto = a.conn.stats().rto;
+        let lost = a.drain(now);
+        assert_eq!(lost.len(), 1);
+        now = a.conn.next_deadline().expect("a retransmission timer");
+        let again = a.poll(now).expect("the retransmission");
+        assert_eq!(a.conn.stats().rto, rto * 2, "backed off");
+        now += Duration::from_millis(10);
+        b.deliver(now, &again);
+        now += Duration::from_millis(40);
+        for ack in b.drain(now) {
+            a.deliver(now + Duration::from_millis(10), &ack);
+        }
+        assert_eq!(a.conn.in_flight(), 0);
+        assert_eq!(a.conn.stats().rto, rto, "the back-off is over");
     }
 }
