@@ -218,6 +218,7 @@ impl Host {
     }
 
     fn send(&mut self) -> usize {
+        self.note_stats();
         self.nic
             .tx(
                 SLOTS,
@@ -241,6 +242,7 @@ impl Host {
         if let Some((_, conn)) = &mut self.app.conn {
             conn.inbox.drain();
         }
+        self.note_stats();
         n
     }
 
@@ -258,7 +260,7 @@ impl Host {
     }
 
     /// The application's part of a round: take the connection from the
-    /// listener, close when it is time, note the counters.
+    /// listener, close when it is time.
     fn act(&mut self, close_when: State) {
         if self.app.serve.is_none() {
             let _ = self.tcp.accept(PORT);
@@ -266,13 +268,19 @@ impl Host {
         let Some((handle, conn)) = &mut self.app.conn else {
             return;
         };
-        let Some(connection) = self.tcp.connection(*handle) else {
-            return;
-        };
-        conn.stats = Some(connection.stats());
-        if !conn.closing && connection.state() == close_when {
+        if !conn.closing && self.tcp.state(*handle) == close_when {
             conn.closing = true;
             self.tcp.close(*handle).unwrap();
+        }
+    }
+
+    /// Notes the connection's counters while it exists (the table slot is
+    /// freed when it closes).
+    fn note_stats(&mut self) {
+        if let Some((handle, conn)) = &mut self.app.conn
+            && let Some(connection) = self.tcp.connection(*handle)
+        {
+            conn.stats = Some(connection.stats());
         }
     }
 
@@ -538,6 +546,7 @@ fn run(case: &Case, seed: u64) -> Outcome {
         set_time(&mut a, &mut b, now);
     }
 
+    assert!(a.tcp.is_empty() && b.tcp.is_empty());
     let context = describe(&a, &b, now);
     for (name, host, sent_by_peer) in [
         ("client", &a, (seed_down, case.down)),
@@ -658,6 +667,11 @@ fn run_seeds(case: Case, seeds: core::ops::Range<u64>) {
         total.server_tcp.rx_bad_checksum += o.server_tcp.rx_bad_checksum;
     }
     let (c, s) = (&total.client, &total.server);
+    let bad_checksums = total.client_tcp.rx_bad_checksum + total.server_tcp.rx_bad_checksum;
+    assert!(
+        case.faults.corrupt_chance == 0 || bad_checksums > 0,
+        "corruption never reached the TCP checksum"
+    );
     eprintln!(
         "TOTAL {} ({runs} seeds, {:.1} MiB up, {:.1} MiB down each, {:.2?} wall): \
          {} rounds, {:.0?} simulated, segments {}, retransmissions {} (timeouts {}, \
@@ -672,7 +686,7 @@ fn run_seeds(case: Case, seeds: core::ops::Range<u64>) {
         c.retransmissions + s.retransmissions,
         c.timeouts + s.timeouts,
         c.fast_retransmits + s.fast_retransmits,
-        total.client_tcp.rx_bad_checksum + total.server_tcp.rx_bad_checksum,
+        bad_checksums,
         total.missed,
         total.faults,
     );
