@@ -16,7 +16,14 @@
 //! of either host. A transfer that does not finish within its round budget,
 //! or that goes idle with no timer left, fails instead of hanging.
 //!
-//! Run with `--nocapture` to see each run's figures.
+//! The rate limiter's refill is one of those deadlines
+//! ([`FaultInjector::tx_ready_at`]).
+//!
+//! Run with `--nocapture` to see each run's figures (segments,
+//! retransmissions, timeouts, faults injected), and with
+//! `TCP_FAULTS_TRACE="<case name>/<seed>"` to print every frame each host
+//! received in that run. The `segments` module at the end holds the bugs
+//! these runs found, each reduced to two connections joined by hand.
 
 use core::time::Duration;
 
