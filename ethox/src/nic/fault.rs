@@ -116,6 +116,14 @@ impl TokenBucket {
         self.tokens
     }
 
+    /// When the bucket refills, if it is empty and limits anything.
+    pub fn refills_at(&self) -> Option<Instant> {
+        if !self.is_limited() || self.tokens > 0 {
+            return None;
+        }
+        self.refilled_at.map(|at| at + self.interval)
+    }
+
     /// Takes one token if there is one.
     pub fn take(&mut self, now: Instant) -> bool {
         if !self.is_limited() {
@@ -266,6 +274,13 @@ impl<D: Device> FaultInjector<D> {
     /// The configuration in force.
     pub fn config(&self) -> FaultConfig {
         self.faults.config
+    }
+
+    /// When the transmit rate limit lends buffers again, if it lends none
+    /// now: a deadline for the poll loop, like a timer's (without it, a
+    /// loop that sleeps until the stack's next deadline oversleeps).
+    pub fn tx_ready_at(&self) -> Option<Instant> {
+        self.faults.tx_bucket.refills_at()
     }
 }
 
@@ -563,13 +578,16 @@ mod tests {
             ..FaultConfig::default()
         };
         let mut tx = FaultInjector::new(nic(), config, 3);
+        assert_eq!(tx.tx_ready_at(), None, "tokens left: ready now");
         assert_eq!(tx.tx(32, Numbered(0, 100)).unwrap(), 3);
         assert_eq!(tx.tx(32, Numbered(0, 100)).unwrap(), 0);
         assert!(tx.stats().tx_rate_limited > 0);
+        assert_eq!(tx.tx_ready_at(), Some(Instant::from_millis(10)));
         tx.inner_mut().set_time(Instant::from_millis(9));
         assert_eq!(tx.tx(32, Numbered(0, 100)).unwrap(), 0);
         tx.inner_mut().set_time(Instant::from_millis(10));
         assert_eq!(tx.tx(32, Numbered(0, 100)).unwrap(), 3);
+        assert_eq!(tx.tx_ready_at(), Some(Instant::from_millis(20)));
         assert_eq!(tx.inner().tx_pending(), 6);
     }
 
@@ -601,6 +619,7 @@ mod tests {
     #[test]
     fn handle_info_reaches_through_the_wrapper() {
         let mut rx = FaultInjector::new(nic(), FaultConfig::default(), 1);
+        assert_eq!(rx.tx_ready_at(), None, "no limit");
         rx.inner_mut().inject(&[1; 60]);
         rx.inner_mut().set_time(Instant::from_secs(3));
         struct Stamp;

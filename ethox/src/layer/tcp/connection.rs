@@ -478,6 +478,10 @@ pub struct Connection<C = Congestion> {
     rtt: RttEstimator,
     /// Karn: one segment timed at a time; `(end of segment, sent at)`.
     rtt_probe: Option<(SeqNumber, Instant)>,
+    /// Our timestamp clock at the last retransmission timeout: an echo
+    /// older than that answers a transmission from before it, and its age
+    /// would count the timeout as round-trip time.
+    rto_ts: Option<u32>,
     retransmit_at: Option<Instant>,
     /// When data first went unacknowledged without progress (user timeout).
     stalled_since: Option<Instant>,
@@ -597,6 +601,7 @@ impl<C: CongestionControl> Connection<C> {
             ecn_recover: None,
             rtt: RttEstimator::new(config.rto),
             rtt_probe: None,
+            rto_ts: None,
             retransmit_at: None,
             stalled_since: None,
             syn_sent: 0,
@@ -960,7 +965,7 @@ impl<C: CongestionControl> Connection<C> {
                 self.snd_una = ack;
                 self.snd_nxt = self.snd_nxt.max(ack);
                 self.update_window_from_syn(seg);
-                self.take_rtt_sample(ack, now);
+                self.take_rtt_sample(ack, now, seg.timestamp);
                 self.retransmit_at = None;
                 self.rtt_probe = None;
                 self.state = State::Established;
@@ -1052,10 +1057,25 @@ impl<C: CongestionControl> Connection<C> {
         // window gets a challenge ACK.
         if rst {
             if seg.seq_number == self.rcv_nxt {
-                let reason = if self.state == State::SynReceived {
-                    CloseReason::Refused
-                } else {
-                    CloseReason::Reset
+                let reason = match self.state {
+                    State::SynReceived => CloseReason::Refused,
+                    // Both FINs were exchanged and acknowledged: the
+                    // connection ended normally, the RST (the peer's
+                    // answer to a stray or duplicated last ACK) only cuts
+                    // the wait short.
+                    State::TimeWait => CloseReason::Normal,
+                    // RFC 9293 3.10.7.4 gives no reset signal in CLOSING
+                    // and LAST-ACK either. With all our data acknowledged
+                    // and only our FIN not, the peer most likely took the
+                    // FIN and its last ACK was lost: its TIME-WAIT ran out
+                    // before our backed-off retransmission of the FIN
+                    // came, and its endpoint answered that with a RST.
+                    State::Closing | State::LastAck
+                        if self.fin_seq.is_some_and(|fin| self.snd_una == fin) =>
+                    {
+                        CloseReason::Normal
+                    }
+                    _ => CloseReason::Reset,
                 };
                 self.finish(reason);
             } else {
@@ -1235,7 +1255,7 @@ impl<C: CongestionControl> Connection<C> {
 
         let window_before = self.snd_wnd;
         if ack > self.snd_una {
-            self.on_new_ack(now, ack, send, reaction);
+            self.on_new_ack(now, ack, seg.timestamp, send, reaction);
         } else if ack == self.snd_una {
             // A duplicate ACK (RFC 5681 2): no data, no window change,
             // data outstanding, not a SYN or FIN. Not in a zero window:
@@ -1288,11 +1308,12 @@ impl<C: CongestionControl> Connection<C> {
         self.snd_wl2 = seg.ack_number.unwrap_or(self.snd_wl2);
     }
 
-    /// `ack` acknowledges new data.
+    /// `ack` acknowledges new data; `timestamp` is the segment's option.
     fn on_new_ack(
         &mut self,
         now: Instant,
         ack: SeqNumber,
+        timestamp: Option<(u32, u32)>,
         send: &mut dyn SendBuffer,
         reaction: &mut Reaction,
     ) {
@@ -1322,7 +1343,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         self.scoreboard.advance(ack);
 
-        let sample = self.take_rtt_sample(ack, now);
+        let sample = self.take_rtt_sample(ack, now, timestamp);
         match self.recovery {
             Some(point) if ack < point => {
                 // A partial ACK (RFC 6582 3.2 step 5): the next hole is
@@ -1360,15 +1381,41 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
-    /// Karn's rule: only the timed segment, and only if it was not sent
-    /// again, gives a sample.
-    fn take_rtt_sample(&mut self, ack: SeqNumber, now: Instant) -> Option<Duration> {
-        let (end, sent) = self.rtt_probe?;
-        if ack < end {
+    /// The RTT sample an ACK of new data gives: the timed segment's, by
+    /// Karn's rule only if it was not sent again; else, with timestamps,
+    /// the age of the echoed TSval (RFC 7323 section 4.1), which names the
+    /// transmission that got through, a retransmission too, as long as
+    /// that transmission came after the last timeout.
+    ///
+    /// Without the echo, an ACK of retransmitted data never gave a
+    /// sample, so the backed-off RTO (RFC 6298 5.5) stayed until a timed
+    /// segment and its ACK both got through: on a lossy path each loss in
+    /// between doubled it again, and a few took the connection to its
+    /// user timeout.
+    fn take_rtt_sample(
+        &mut self,
+        ack: SeqNumber,
+        now: Instant,
+        timestamp: Option<(u32, u32)>,
+    ) -> Option<Duration> {
+        if let Some((end, sent)) = self.rtt_probe
+            && ack >= end
+        {
+            self.rtt_probe = None;
+            let rtt = now.saturating_duration_since(sent);
+            self.rtt.sample(rtt);
+            return Some(rtt);
+        }
+        let (_, echo) = timestamp.filter(|_| self.timestamps)?;
+        if self
+            .rto_ts
+            .is_some_and(|at| (echo.wrapping_sub(at) as i32) < 0)
+        {
             return None;
         }
-        self.rtt_probe = None;
-        let rtt = now.saturating_duration_since(sent);
+        // An echo from our future is no measurement.
+        let age = i32::try_from(self.ts_clock(now).wrapping_sub(echo)).ok()?;
+        let rtt = Duration::from_millis(u64::from(age.unsigned_abs()));
         self.rtt.sample(rtt);
         Some(rtt)
     }
@@ -1593,6 +1640,7 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         self.stats.timeouts += 1;
+        self.rto_ts = Some(self.ts_clock(now));
         self.cc.on_timeout(now, self.in_flight());
         self.rtt.back_off();
         // Go back: everything unacknowledged is sent again, in order. The
@@ -1603,9 +1651,9 @@ impl<C: CongestionControl> Connection<C> {
         self.high_rxt = self.snd_una;
         self.dup_acks = 0;
         self.rtt_probe = None;
-        if self.fin_seq.is_some_and(|fin| fin >= self.snd_una) {
-            self.fin_seq = None;
-        }
+        // `fin_seq` stays: the FIN keeps its sequence number, an ACK of it
+        // may still arrive, and `data_segment` sends it again once
+        // SND.NXT is back at it.
     }
 
     // ------------------------------------------------------------------
@@ -1935,7 +1983,8 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
-        let fin_pending = self.fin_queued && self.fin_seq.is_none();
+        // Not sent yet, or sent and gone back over after a timeout.
+        let fin_pending = self.fin_queued && self.fin_seq.is_none_or(|fin| self.snd_nxt <= fin);
         let available = queued.saturating_sub(offset);
         if available == 0 && !fin_pending {
             self.cwnd_limited = false;
@@ -1970,12 +2019,13 @@ impl<C: CongestionControl> Connection<C> {
         let all = len == available;
         if len < seg_max && available > 0 {
             // Nagle (RFC 9293 3.7.4): a small segment waits while data is
-            // unacknowledged, unless closing needs it out. Going back after
-            // a timeout (or an MTU drop) resends what was sent: Nagle holds
-            // back new data only, or a lost small segment would never be
-            // sent again (it counts as in flight).
+            // unacknowledged, unless closing needs it out. Unacknowledged
+            // means SND.NXT > SND.UNA (RFC 1122 4.2.3.4), and going back
+            // after a timeout (or an MTU drop) resends what was sent:
+            // Nagle holds back new data only, or a lost small segment
+            // would never be sent again.
             let resending = self.snd_nxt < self.snd_max;
-            let unacked = self.in_flight() > 0;
+            let unacked = self.snd_nxt > self.snd_una;
             if self.config.nagle && unacked && !fin_pending && !resending {
                 return None;
             }
