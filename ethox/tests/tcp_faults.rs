@@ -255,15 +255,26 @@ impl Host {
 
     /// The earliest timer, the rate limiter's included: a NIC that lends
     /// no buffer now lends some again when its bucket refills.
-    fn deadline(&self) -> Option<Instant> {
-        [
+    /// The earliest of the host's deadlines that lies after `now`.
+    fn deadline_after(&self, now: Instant) -> Option<Instant> {
+        let mut later: Vec<Instant> = [
             self.tcp.next_deadline(),
             self.ip.next_deadline(),
             self.nic.tx_ready_at(),
         ]
         .into_iter()
         .flatten()
-        .min()
+        .filter(|&at| at > now)
+        .collect();
+        // Connection timers behind the first (all but the earliest are
+        // hidden by `next_deadline`) count too.
+        later.extend(
+            self.tcp
+                .connections()
+                .filter_map(|(_, _, c)| c.next_deadline())
+                .filter(|&at| at > now),
+        );
+        later.into_iter().min()
     }
 
     /// The application's part of a round: take the connection from the
@@ -544,7 +555,13 @@ fn run(case: &Case, seed: u64) -> Outcome {
         if moved > 0 {
             now += case.tick;
         } else {
-            let next = [a.deadline(), b.deadline()].into_iter().flatten().min();
+            // Nothing moved although a timer may be due already (an ACK
+            // waiting for a buffer the rate limiter holds back): the next
+            // thing that can change is a deadline after now.
+            let next = [a.deadline_after(now), b.deadline_after(now)]
+                .into_iter()
+                .flatten()
+                .min();
             match next {
                 Some(at) => now = now.max(at).max(now + case.tick),
                 None => panic!("idle with no timer: {}", describe(&a, &b, now)),
