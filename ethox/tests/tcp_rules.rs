@@ -7,7 +7,7 @@ mod common;
 
 use core::time::Duration;
 
-use common::tcp_pair::{Pair, START, Setup, Side, VecRecv, pattern};
+use common::tcp_pair::{Pair, START, Setup, Side, VecRecv, VecSend, pattern};
 use ethox::layer::tcp::buffer::{RecvBuffer, RingRecvBuffer};
 use ethox::layer::tcp::congestion::Algorithm;
 use ethox::layer::tcp::connection::{
@@ -583,7 +583,14 @@ fn rfc9293_rst_in_each_synchronized_state_closes() {
         let r = l.feed(&rst, &[]);
         assert!(r.closed, "{state}");
         assert_eq!(l.state(), State::Closed, "{state}");
-        assert_eq!(l.conn().close_reason(), Some(CloseReason::Reset), "{state}");
+        // RFC 9293 3.10.7.4: in CLOSING, LAST-ACK and TIME-WAIT a RST
+        // just ends the connection (everything was delivered both ways
+        // but our FIN's ACK); before, the user hears "reset".
+        let expected = match state {
+            State::Closing | State::LastAck | State::TimeWait => CloseReason::Normal,
+            _ => CloseReason::Reset,
+        };
+        assert_eq!(l.conn().close_reason(), Some(expected), "{state}");
         assert!(l.out().is_empty(), "{state}: nothing answers a RST");
         assert_eq!(l.conn().next_deadline(), None, "{state}: no timer left");
     }
@@ -1441,9 +1448,30 @@ fn rfc6298_rto_clamped_by_min() {
     assert_eq!(l.conn().stats().rto, ms(1000));
 }
 
+/// Karn's rule is for connections without timestamps: with them, the
+/// echoed TSval names the transmission an ACK answers (RFC 7323 4.2).
+fn no_timestamps() -> Config {
+    config(|c| c.timestamps = false)
+}
+
+/// With timestamps, the ACK of a retransmission is a valid sample: its
+/// TSecr echoes the retransmission, so the backed-off RTO comes down.
+#[test]
+fn rfc7323_timestamps_sample_the_ack_of_a_retransmission() {
+    let mut l = client_with_rtt(Config::default(), ms(100));
+    l.write(1000);
+    l.out();
+    l.skip_to_deadline();
+    assert_eq!(l.out().len(), 1, "the retransmission");
+    assert_eq!(l.conn().stats().rto, ms(600));
+    l.advance(ms(20));
+    l.peer_acks_all();
+    assert!(l.conn().stats().rto < ms(600), "{:?}", l.conn().stats());
+}
+
 #[test]
 fn rfc6298_karn_no_sample_from_a_retransmitted_syn() {
-    let mut l = Lone::connecting(Config::default());
+    let mut l = Lone::connecting(no_timestamps());
     l.out();
     l.skip_to_deadline();
     assert_eq!(l.out().len(), 1, "the SYN again");
@@ -1455,7 +1483,7 @@ fn rfc6298_karn_no_sample_from_a_retransmitted_syn() {
 
 #[test]
 fn rfc6298_karn_no_sample_from_retransmitted_data() {
-    let mut l = client_with_rtt(Config::default(), ms(100));
+    let mut l = client_with_rtt(no_timestamps(), ms(100));
     l.write(1000);
     l.out();
     l.skip_to_deadline();
@@ -1508,7 +1536,7 @@ fn rfc6298_backoff_is_capped_by_max() {
 
 #[test]
 fn rfc6298_new_sample_clears_backoff() {
-    let mut l = client_with_rtt(Config::default(), ms(100));
+    let mut l = client_with_rtt(no_timestamps(), ms(100));
     l.write(1000);
     l.out();
     l.skip_to_deadline();
@@ -2257,4 +2285,34 @@ fn rfc5961_acks_to_out_of_window_segments_are_rate_limited() {
         (1..=10).contains(&answered),
         "{answered} answers to 50 old segments in one second"
     );
+}
+
+/// RFC 6298 5.7: after the SYN timed out, data starts with a 3 s RTO.
+#[test]
+fn rfc6298_rto_is_three_seconds_after_a_syn_timeout() {
+    let now = Instant::from_secs(100);
+    let mut conn = Connection::connect(40000, 80, SeqNumber(1), now, Config::default());
+    let (send, recv) = (VecSend::default(), VecRecv::new(1000));
+    let syn = conn.poll_transmit(now, &send, &recv, 1500).unwrap();
+    conn.on_transmitted(now, &syn);
+    // The SYN is lost; it goes again after the initial RTO of 1 s.
+    let later = conn.next_deadline().unwrap();
+    assert_eq!(later, now + Duration::from_secs(1));
+    let again = conn.poll_transmit(later, &send, &recv, 1500).unwrap();
+    assert!(again.repr.flags.contains(TcpFlags::SYN));
+    conn.on_transmitted(later, &again);
+    let syn_ack = TcpRepr {
+        src_port: 80,
+        dst_port: 40000,
+        flags: TcpFlags::SYN,
+        seq_number: SeqNumber(5000),
+        ack_number: Some(SeqNumber(2)),
+        window_len: 1000,
+        max_seg_size: Some(1460),
+        ..TcpRepr::default()
+    };
+    let (mut send, mut recv) = (send, recv);
+    conn.on_segment(later, &syn_ack, &[], &mut send, &mut recv);
+    assert_eq!(conn.state(), State::Established);
+    assert_eq!(conn.stats().rto, Duration::from_secs(3));
 }

@@ -969,6 +969,7 @@ impl<C: CongestionControl> Connection<C> {
                 self.retransmit_at = None;
                 self.rtt_probe = None;
                 self.state = State::Established;
+                self.after_handshake();
                 reaction.established = true;
                 self.ack_now = true;
             }
@@ -979,6 +980,17 @@ impl<C: CongestionControl> Connection<C> {
                 self.snd_nxt = self.iss;
                 self.retransmit_at = Some(now);
             }
+        }
+    }
+
+    /// RFC 6298 5.7: if our SYN (or SYN-ACK) timed out, data starts with
+    /// an RTO of 3 s (the handshake gave no sample, by Karn's rule, and
+    /// the path may be slower than the initial 1 s assumed).
+    fn after_handshake(&mut self) {
+        if self.syn_sent > 1 && self.rtt.srtt().is_none() {
+            let mut config = *self.rtt.config();
+            config.initial = config.initial.max(Duration::from_secs(3));
+            self.rtt = RttEstimator::new(config);
         }
     }
 
@@ -1101,6 +1113,7 @@ impl<C: CongestionControl> Connection<C> {
         if self.state == State::SynReceived {
             if self.snd_una < ack && ack <= self.snd_max {
                 self.state = State::Established;
+                self.after_handshake();
                 reaction.established = true;
                 self.update_window(seg);
             } else {
