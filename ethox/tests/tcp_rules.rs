@@ -1644,7 +1644,10 @@ fn three_dup_acks(algorithm: Algorithm, sack: bool) -> (Lone, usize, Vec<TcpRepr
         l.feed(&dup, &[]);
         let now = l.out();
         if i < 3 {
-            assert!(now.is_empty(), "dup ACK {i}: nothing yet");
+            // Limited transmit (RFC 3042): one new segment each.
+            assert_eq!(now.len(), 1, "dup ACK {i}: one new segment");
+            assert!(now[0].0.seq_number >= out[9].0.seq_number + out[9].0.payload_len);
+            continue;
         }
         sent.extend(now.into_iter().map(|(r, _)| r));
     }
@@ -2315,4 +2318,26 @@ fn rfc6298_rto_is_three_seconds_after_a_syn_timeout() {
     conn.on_segment(later, &syn_ack, &[], &mut send, &mut recv);
     assert_eq!(conn.state(), State::Established);
     assert_eq!(conn.stats().rto, Duration::from_secs(3));
+}
+
+/// Limited transmit (RFC 3042): the first two duplicate ACKs each let
+/// one new segment out although the window is full.
+#[test]
+fn rfc3042_limited_transmit_sends_new_data_on_duplicate_acks() {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    // The peer's first window update, so that its ACKs are duplicates.
+    l.peer_acks_all();
+    l.write(100_000);
+    let first: Vec<TcpRepr> = l.out().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(first.len(), 10, "the initial window");
+    l.advance(ms(1));
+    // Segment 0 is lost: the peer's ACKs for 1 and 2 repeat SND.UNA.
+    for expected_new in [1, 1] {
+        let dup = l.seg(TcpFlags::empty(), first[0].seq_number);
+        l.feed(&dup, &[]);
+        let out = l.out();
+        assert_eq!(out.len(), expected_new, "one new segment per duplicate");
+        assert!(out[0].0.seq_number > first[9].seq_number);
+    }
+    assert_eq!(l.conn().stats().fast_retransmits, 0);
 }

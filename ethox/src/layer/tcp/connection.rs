@@ -498,6 +498,8 @@ pub struct Connection<C = Congestion> {
     /// held back the last transmission: ACKs may grow the window even if
     /// several arrive before the next send (RFC 7661 spirit).
     cwnd_limited: bool,
+    /// New data sent by limited transmit since the last new ACK.
+    limited_bytes: usize,
     /// The largest payload the peer has sent: what "full-sized" means for
     /// delayed ACKs (the peer's segments may be smaller than our MSS).
     rcv_mss: usize,
@@ -610,6 +612,7 @@ impl<C: CongestionControl> Connection<C> {
             ack_delayed_until: None,
             unacked_segments: 0,
             cwnd_limited: false,
+            limited_bytes: 0,
             rcv_mss: 0,
             time_wait_until: None,
             persist_at: None,
@@ -1348,6 +1351,7 @@ impl<C: CongestionControl> Connection<C> {
             self.stats.bytes_acked += data as u64;
         }
         self.snd_una = ack;
+        self.limited_bytes = 0;
         if self.snd_nxt < ack {
             self.snd_nxt = ack;
         }
@@ -1455,7 +1459,10 @@ impl<C: CongestionControl> Connection<C> {
         self.recovery = Some(self.snd_max);
         self.high_rxt = self.snd_una;
         self.stats.fast_retransmits += 1;
-        self.cc.on_congestion_event(now, self.in_flight());
+        // RFC 3042: the segments limited transmit sent do not count in
+        // the flight that sets the new threshold.
+        let flight = self.in_flight().saturating_sub(self.limited_bytes);
+        self.cc.on_congestion_event(now, flight);
         self.rtt_probe = None;
     }
 
@@ -2009,7 +2016,15 @@ impl<C: CongestionControl> Connection<C> {
         } else {
             offset
         };
-        let cwnd_room = cwnd.saturating_sub(flight);
+        // Limited transmit (RFC 3042): each of the first two duplicate
+        // ACKs lets one new segment out, so that a small window still
+        // produces the three duplicates fast retransmit needs.
+        let limited_transmit = if self.recovery.is_none() && self.dup_acks < DUP_THRESHOLD {
+            (self.dup_acks as usize).saturating_mul(seg_max)
+        } else {
+            0
+        };
+        let cwnd_room = cwnd.saturating_add(limited_transmit).saturating_sub(flight);
         let wnd_room = self.snd_wnd.saturating_sub(offset);
         let mut len = seg_max.min(available).min(cwnd_room).min(wnd_room);
         self.cwnd_limited = cwnd_room < seg_max.min(available).min(wnd_room);
@@ -2167,8 +2182,17 @@ impl<C: CongestionControl> Connection<C> {
             if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
                 self.rtt_probe = None;
             }
+            // A segment resent after a timeout may reach past what was
+            // sent before: that part is new.
+            if let Some(new) = end.checked_distance(self.snd_max) {
+                let fin = usize::from(repr.flags.contains(TcpFlags::FIN));
+                self.stats.bytes_sent += new.saturating_sub(fin).min(repr.payload_len) as u64;
+            }
         } else {
             self.stats.bytes_sent += repr.payload_len as u64;
+            if self.recovery.is_none() && self.dup_acks > 0 {
+                self.limited_bytes = self.limited_bytes.saturating_add(repr.payload_len);
+            }
             if self.rtt_probe.is_none() {
                 self.rtt_probe = Some((end, now));
             }
