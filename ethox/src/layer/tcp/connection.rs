@@ -967,7 +967,7 @@ impl<C: CongestionControl> Connection<C> {
             Some(ack) => {
                 self.snd_una = ack;
                 self.snd_nxt = self.snd_nxt.max(ack);
-                self.update_window_from_syn(seg);
+                self.update_window(seg);
                 self.take_rtt_sample(ack, now, seg.timestamp);
                 self.retransmit_at = None;
                 self.rtt_probe = None;
@@ -995,14 +995,6 @@ impl<C: CongestionControl> Connection<C> {
             config.initial = config.initial.max(Duration::from_secs(3));
             self.rtt = RttEstimator::new(config);
         }
-    }
-
-    /// The window of a SYN-ACK: never scaled.
-    fn update_window_from_syn(&mut self, seg: &TcpRepr) {
-        self.snd_wnd = usize::from(seg.window_len);
-        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
-        self.snd_wl1 = seg.seq_number;
-        self.snd_wl2 = seg.ack_number.unwrap_or(self.snd_una);
     }
 
     /// RFC 9293 3.10.7.4, every state from SYN-RECEIVED on.
@@ -1317,8 +1309,16 @@ impl<C: CongestionControl> Connection<C> {
         true
     }
 
+    /// Takes the peer's window from `seg` (RFC 9293 SND.WND, SND.WL1,
+    /// SND.WL2).
     fn update_window(&mut self, seg: &TcpRepr) {
-        self.snd_wnd = usize::from(seg.window_len) << self.snd_shift;
+        // The window of a SYN is never scaled (RFC 7323 2.2).
+        let shift = if seg.flags.contains(TcpFlags::SYN) {
+            0
+        } else {
+            self.snd_shift
+        };
+        self.snd_wnd = usize::from(seg.window_len) << shift;
         self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
         self.snd_wl1 = seg.seq_number;
         self.snd_wl2 = seg.ack_number.unwrap_or(self.snd_wl2);
