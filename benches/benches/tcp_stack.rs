@@ -868,7 +868,43 @@ impl Memcpy {
     }
 }
 
+/// Runs one bench a fixed number of times without criterion, for
+/// counting instructions and cycles, which a shared machine disturbs far
+/// less than wall time: `TCP_STACK_FIXED=ethox/bulk:100 perf stat -e
+/// instructions:u,cycles:u target/release/deps/tcp_stack-HASH --bench`
+/// (a count of 0 measures the set-up alone).
+fn fixed_run(spec: &str) {
+    let (name, count) = spec.split_once(':').expect("NAME:COUNT");
+    let count: usize = count.parse().expect("a count");
+    match name {
+        "ethox/bulk" => {
+            let mut ethox = ethox_side::Rings::new(true);
+            (0..count).for_each(|_| ethox.bulk(false));
+        }
+        "ethox/bulk-source-sink" => {
+            let mut sink = ethox_side::SourceSink::new(false);
+            (0..count).for_each(|_| sink.bulk());
+        }
+        "smoltcp/bulk" => {
+            let mut smol = smoltcp_side::Pair::new(true);
+            (0..count).for_each(|_| smol.bulk(false));
+        }
+        "ethox/request-response" => {
+            let mut ethox = ethox_side::Rings::new(false);
+            (0..count).for_each(|_| ethox.request_response());
+        }
+        "smoltcp/request-response" => {
+            let mut smol = smoltcp_side::Pair::new(false);
+            (0..count).for_each(|_| smol.request_response());
+        }
+        _ => panic!("no bench {name}"),
+    }
+}
+
 fn bench_tcp_stack(c: &mut Criterion) {
+    if let Ok(spec) = std::env::var("TCP_STACK_FIXED") {
+        return fixed_run(&spec);
+    }
     let mut group = c.benchmark_group("tcp_stack");
 
     // Set-up runs one verified transfer on each (the handshake and slow
@@ -900,7 +936,8 @@ fn bench_tcp_stack(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("memcpy", "bulk"), |b| {
         b.iter(|| copy.run())
     });
-    assert_eq!(copy.dst, copy.src);
+    copy.run();
+    assert!(copy.dst == copy.src, "memcpy copied wrong bytes");
     ethox.check();
     sink.check();
     smol.check();
