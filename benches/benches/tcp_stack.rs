@@ -245,26 +245,16 @@ mod ethox_side {
 
         /// Sends what the connection has to send; returns the frames.
         fn send(&mut self) -> usize {
-            let Host {
-                nic,
-                eth,
-                ip,
-                tcp,
-                app,
-            } = self;
-            nic.tx(SLOTS, eth.send(ip.send(tcp.send(app)))).unwrap()
+            let app = &mut self.app;
+            let sender = self.eth.send(self.ip.send(self.tcp.send(app)));
+            self.nic.tx(SLOTS, sender).unwrap()
         }
 
         /// Receives every waiting frame.
         fn receive(&mut self) -> usize {
-            let Host {
-                nic,
-                eth,
-                ip,
-                tcp,
-                app,
-            } = self;
-            nic.rx(SLOTS, eth.recv(ip.recv(tcp.recv(app)))).unwrap()
+            let app = &mut self.app;
+            let receiver = self.eth.recv(self.ip.recv(self.tcp.recv(app)));
+            self.nic.rx(SLOTS, receiver).unwrap()
         }
     }
 
