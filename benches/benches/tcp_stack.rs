@@ -866,29 +866,30 @@ impl Memcpy {
 fn fixed_run(spec: &str) {
     let (name, count) = spec.split_once(':').expect("NAME:COUNT");
     let count: usize = count.parse().expect("a count");
-    match name {
+    let mut run: Box<dyn FnMut()> = match name {
         "ethox/bulk" => {
-            let mut ethox = ethox_side::Rings::new(true);
-            (0..count).for_each(|_| ethox.bulk(false));
+            let mut pair = ethox_side::Rings::new(true);
+            Box::new(move || pair.bulk(false))
         }
         "ethox/bulk-source-sink" => {
-            let mut sink = ethox_side::SourceSink::new(false);
-            (0..count).for_each(|_| sink.bulk());
+            let mut pair = ethox_side::SourceSink::new(false);
+            Box::new(move || pair.bulk())
         }
         "smoltcp/bulk" => {
-            let mut smol = smoltcp_side::Pair::new(true);
-            (0..count).for_each(|_| smol.bulk(false));
+            let mut pair = smoltcp_side::Pair::new(true);
+            Box::new(move || pair.bulk(false))
         }
         "ethox/request-response" => {
-            let mut ethox = ethox_side::Rings::new(false);
-            (0..count).for_each(|_| ethox.request_response());
+            let mut pair = ethox_side::Rings::new(false);
+            Box::new(move || pair.request_response())
         }
         "smoltcp/request-response" => {
-            let mut smol = smoltcp_side::Pair::new(false);
-            (0..count).for_each(|_| smol.request_response());
+            let mut pair = smoltcp_side::Pair::new(false);
+            Box::new(move || pair.request_response())
         }
         _ => panic!("no bench {name}"),
-    }
+    };
+    (0..count).for_each(|_| run());
 }
 
 fn bench_tcp_stack(c: &mut Criterion) {
