@@ -3,13 +3,15 @@
 //! and send trees (ARP, neighbor discovery, IPv4 and IPv6 echo answered in
 //! place, ICMP errors for refused packets, malformed frames, neighbor
 //! revalidation after the cache lifetime, captured IPv4 and IPv6
-//! fragments put back together by the reassembler) and must count zero
-//! allocations.
+//! fragments put back together by the reassembler; a TCP bulk transfer
+//! with a lost segment, and its close through TIME-WAIT) and must count
+//! zero allocations.
 //!
 //! All storage (NIC buffers, address tables, neighbor caches, routes,
-//! reassembly buffers) is allocated before the measurement starts. The apps
-//! below keep their counters in fixed arrays, so nothing in the measured
-//! section allocates on the test's behalf either.
+//! reassembly buffers, the TCP connection table and ring buffers) is
+//! allocated before the measurement starts. The apps below keep their
+//! counters in fixed arrays, so nothing in the measured section allocates
+//! on the test's behalf either.
 //!
 //! The stack's storage is handed in as borrowed slices (allocated once by
 //! the test, then leaked), so the test runs with `ethox`'s default
@@ -18,12 +20,14 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
 use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
 use ethox::layer::route::Routes;
+use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer};
+use ethox::layer::tcp::connection::{CloseReason, Config as TcpConfig};
+use ethox::layer::tcp::{self, Buffers, Event, Handle, Io, Listener, Secrets, Slot};
 use ethox::layer::{eth, icmp, ip};
 use ethox::nic::Device;
 use ethox::nic::memory::{MemoryLink, MemoryNic};
@@ -40,22 +44,24 @@ fn leak<T>(storage: Vec<T>) -> &'static mut [T] {
     storage.leak()
 }
 
-/// Counts allocations made by the thread that armed it, while armed.
+/// Counts allocations made by a thread while it measures. Everything is
+/// per thread, so tests measuring in parallel (the test harness runs them
+/// on threads of their own) neither count each other's allocations nor
+/// stop each other's counting.
 struct Counting;
 
-static ARMED: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    /// Set on the measuring thread only (const-initialised, no destructor:
-    /// reading it never allocates).
+    /// Set while this thread measures (const-initialised, no destructor:
+    /// touching it never allocates).
     static MEASURING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations this thread made while measuring.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 impl Counting {
     fn note(&self) {
-        if ARMED.load(Ordering::Relaxed) && MEASURING.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if MEASURING.try_with(Cell::get).unwrap_or(false) {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
         }
     }
 }
@@ -84,16 +90,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Runs `f` with the counter armed for this thread; returns what it
-/// returned and the allocations it made.
+/// Runs `f` measuring on this thread; returns what it returned and the
+/// allocations it made.
 fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.with(Cell::get);
     MEASURING.with(|m| m.set(true));
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    ARMED.store(true, Ordering::SeqCst);
     let out = f();
-    ARMED.store(false, Ordering::SeqCst);
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
     MEASURING.with(|m| m.set(false));
+    let after = ALLOCATIONS.with(Cell::get);
     (out, after - before)
 }
 
@@ -119,6 +123,7 @@ struct Host {
     eth: eth::Endpoint,
     ip: ip::Endpoint<'static>,
     icmp: icmp::Endpoint,
+    tcp: tcp::Endpoint<'static>,
 }
 
 impl Host {
@@ -138,6 +143,12 @@ impl Host {
             eth: eth::Endpoint::new(mac),
             ip,
             icmp: icmp::Endpoint::new(),
+            tcp: tcp::Endpoint::new(
+                leak(vec![Slot::empty(); 2]),
+                leak(vec![Listener::EMPTY; 1]),
+                Secrets::from_seed(u64::from(mac.0[5])),
+                TcpConfig::default(),
+            ),
         }
     }
 
@@ -675,4 +686,227 @@ fn steady_state_traffic_allocates_nothing() {
     let batches = (0..PINGS).filter(|i| i % 100 == 50).count();
     assert_eq!(injected, batches * malformed.len());
     assert_eq!(drops(&b) - drops0, injected as u64);
+}
+
+/// Bytes A streams to B over TCP in the measured section.
+const TCP_BYTES: u64 = 1 << 20;
+/// Each connection's send and receive ring.
+const TCP_RING: usize = 64 * 1024;
+/// B's TCP port.
+const TCP_PORT: u16 = 5001;
+
+/// Byte `position` of the stream A sends.
+fn stream_byte(position: u64) -> u8 {
+    (position as u8).wrapping_mul(31) ^ (position >> 11) as u8
+}
+
+/// One host's TCP application: rings over leaked storage, a counter of
+/// what it wrote and read (read bytes compared with the stream), the
+/// events it saw in fixed fields.
+struct TcpApp {
+    conn: Option<Handle>,
+    send: RingSendBuffer<'static>,
+    recv: RingRecvBuffer<'static>,
+    written: u64,
+    read: u64,
+    wrong_bytes: u64,
+    established: bool,
+    peer_closed: bool,
+    closed: Option<CloseReason>,
+}
+
+impl TcpApp {
+    fn new() -> TcpApp {
+        TcpApp {
+            conn: None,
+            send: RingSendBuffer::new(leak(vec![0; TCP_RING])),
+            recv: RingRecvBuffer::new(leak(vec![0; TCP_RING])),
+            written: 0,
+            read: 0,
+            wrong_bytes: 0,
+            established: false,
+            peer_closed: false,
+            closed: None,
+        }
+    }
+
+    /// Writes the stream into the send ring, up to `TCP_BYTES`, through
+    /// a stack buffer.
+    fn write(&mut self) {
+        let mut chunk = [0u8; 1024];
+        while self.written < TCP_BYTES && self.send.free() > 0 {
+            let n = (TCP_BYTES - self.written).min(chunk.len() as u64) as usize;
+            for (i, byte) in chunk[..n].iter_mut().enumerate() {
+                *byte = stream_byte(self.written + i as u64);
+            }
+            let taken = self.send.write(&chunk[..n]);
+            self.written += taken as u64;
+        }
+    }
+
+    /// Reads everything in order and compares it with the stream.
+    fn read(&mut self) {
+        let mut chunk = [0u8; 1024];
+        loop {
+            let n = self.recv.read(&mut chunk);
+            if n == 0 {
+                return;
+            }
+            for (i, &byte) in chunk[..n].iter().enumerate() {
+                if byte != stream_byte(self.read + i as u64) {
+                    self.wrong_bytes += 1;
+                }
+            }
+            self.read += n as u64;
+        }
+    }
+}
+
+impl Io for TcpApp {
+    fn buffers(&mut self, conn: Handle) -> Option<Buffers<'_>> {
+        if self.conn != Some(conn) {
+            return None;
+        }
+        Some(Buffers {
+            send: &mut self.send,
+            recv: &mut self.recv,
+        })
+    }
+
+    fn event(&mut self, conn: Handle, event: Event) {
+        match event {
+            Event::Incoming if self.conn.is_none() => self.conn = Some(conn),
+            _ if self.conn != Some(conn) => {}
+            Event::Established => self.established = true,
+            Event::PeerClosed => self.peer_closed = true,
+            Event::Closed(reason) => self.closed = Some(reason),
+            _ => {}
+        }
+    }
+}
+
+impl Host {
+    /// Sends what TCP has to send; returns the frames.
+    fn send_tcp(&mut self, app: &mut TcpApp) -> usize {
+        self.nic
+            .tx(SLOTS, self.eth.send(self.ip.send(self.tcp.send(app))))
+            .unwrap_or(0)
+    }
+
+    /// Receives every waiting frame, TCP behind ICMP; returns the frames.
+    fn receive_tcp(&mut self, app: &mut TcpApp) -> usize {
+        let tcp = self.tcp.recv(app);
+        self.nic
+            .rx(SLOTS, self.eth.recv(self.ip.recv(self.icmp.recv(tcp))))
+            .unwrap_or(0)
+    }
+
+    fn tcp_deadline(&self) -> Option<Instant> {
+        [self.tcp.next_deadline(), self.ip.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+/// One TCP round: the applications write and read, A sends, B receives
+/// and sends, A receives; with `lose_one`, the link loses A's first frame.
+/// Returns the frames moved.
+fn tcp_round(
+    (a, b): (&mut Host, &mut Host),
+    (client, server): (&mut TcpApp, &mut TcpApp),
+    lose_one: bool,
+) -> usize {
+    client.write();
+    let mut moved = a.send_tcp(client);
+    if lose_one {
+        a.nic.drain_one(|_| ());
+    }
+    MemoryLink::transfer(&mut a.nic, &mut b.nic);
+    moved += b.receive_tcp(server);
+    server.read();
+    moved += b.send_tcp(server);
+    MemoryLink::transfer(&mut b.nic, &mut a.nic);
+    moved += a.receive_tcp(client);
+    moved
+}
+
+#[test]
+fn tcp_bulk_transfer_and_close_allocate_nothing() {
+    let (_, control) = measure(|| std::hint::black_box(vec![0u8; 64]));
+    assert_eq!(control, 1, "the counting allocator is not wired in");
+
+    // Set-up: hosts, rings, the connection and its handshake.
+    let mut a = Host::new(MAC_A, A4, A6);
+    let mut b = Host::new(MAC_B, B4, B6);
+    let (mut client, mut server) = (TcpApp::new(), TcpApp::new());
+    let mut now = Instant::from_secs(100);
+    a.set_time(now);
+    b.set_time(now);
+    b.tcp.listen(TCP_PORT, 1).unwrap();
+    let handle = a
+        .tcp
+        .connect((IpAddr::V4(A4), 0), (IpAddr::V4(B4), TCP_PORT), now)
+        .unwrap();
+    client.conn = Some(handle);
+    for _ in 0..4 {
+        tcp_round((&mut a, &mut b), (&mut client, &mut server), false);
+    }
+    assert!(client.established && server.conn.is_some());
+    assert_eq!(b.tcp.accept(TCP_PORT), server.conn);
+
+    let (rounds, allocations) = measure(|| {
+        let mut rounds = 0usize;
+        let mut closing = (false, false);
+        let mut retransmitted = 0;
+        while client.closed.is_none() || server.closed.is_none() {
+            rounds += 1;
+            if rounds > 100_000 {
+                break;
+            }
+            a.set_time(now);
+            b.set_time(now);
+            // One data segment is lost early on: SACK, retransmission.
+            let lose_one = rounds == 5;
+            let moved = tcp_round((&mut a, &mut b), (&mut client, &mut server), lose_one);
+            if client.written == TCP_BYTES && !closing.0 {
+                closing.0 = a.tcp.close(handle).is_ok();
+            }
+            if let (true, false, Some(conn)) = (server.peer_closed, closing.1, server.conn) {
+                closing.1 = b.tcp.close(conn).is_ok();
+            }
+            if let Some(conn) = a.tcp.connection(handle) {
+                retransmitted = conn.stats().retransmissions;
+            }
+            // Nothing moved: on to the next timer (a retransmission, a
+            // delayed ACK, TIME-WAIT's end).
+            let next = [a.tcp_deadline(), b.tcp_deadline()]
+                .into_iter()
+                .flatten()
+                .filter(|&at| at > now)
+                .min();
+            now = match (moved, next) {
+                (0, Some(at)) => at,
+                _ => now + Duration::from_micros(10),
+            };
+        }
+        (rounds, retransmitted)
+    });
+    let (rounds, retransmitted) = rounds;
+
+    assert_eq!(allocations, 0, "TCP allocated in steady state");
+    // What ran in the section really happened.
+    assert!(rounds < 100_000, "the transfer did not finish");
+    assert_eq!((client.written, server.read), (TCP_BYTES, TCP_BYTES));
+    assert_eq!(server.wrong_bytes, 0);
+    assert!(retransmitted >= 1, "the lost segment was sent again");
+    assert_eq!(client.closed, Some(CloseReason::Normal));
+    assert_eq!(server.closed, Some(CloseReason::Normal));
+    assert!(a.tcp.is_empty() && b.tcp.is_empty());
+    let stats = a.tcp.stats();
+    assert_eq!((stats.opened, stats.closed), (1, 1));
+    assert!(
+        b.tcp.stats().rx_segments > TCP_BYTES / 1460,
+        "the stream went in full segments"
+    );
 }

@@ -1,6 +1,7 @@
 //! The main demo runs: A resolves B with ARP and pings it over a lossy
-//! link, and the capture it writes is one that our reader and (when
-//! installed) tshark accept, with no malformed frame.
+//! link, streams a MiB to B over TCP that arrives whole and closes
+//! cleanly despite the losses, and the capture it writes is one that our
+//! reader and (when installed) tshark accept, with no malformed frame.
 
 use std::process::Command;
 
@@ -37,6 +38,15 @@ fn loopback_resolves_pings_and_captures() {
         "{stdout}"
     );
     assert!(stdout.contains("round trips/s"), "{stdout}");
+    // TCP: handshake, the whole stream (1 MiB with faults), a clean close.
+    for line in [
+        "connected 10.0.0.1:",
+        "tcp transfer: 1048576 bytes A -> B",
+        "tcp close: A Normal, B Normal",
+        "digest of the 1048576 bytes B read: ok",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
 
     let bytes = std::fs::read(&pcap).expect("capture written");
     let records: Vec<_> = PcapReader::new(&bytes)
@@ -101,6 +111,19 @@ fn loopback_resolves_pings_and_captures() {
             let udp = tshark("udp.dstport == 9 && ip.dst == 10.0.0.2").unwrap();
             let udp = String::from_utf8_lossy(&udp.stdout).lines().count();
             assert!(udp > 10, "only {udp} flood datagrams in the capture");
+            // The TCP connection as tshark dissects it: the handshake,
+            // the data (1 MiB is over 700 full segments), a FIN each way.
+            let tcp = |filter: &str| count(&format!("tcp.port == 5001 && {filter}"));
+            assert!(tcp("tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == 10.0.0.1") >= 1);
+            assert!(tcp("tcp.flags.syn == 1 && tcp.flags.ack == 1 && ip.src == 10.0.0.2") >= 1);
+            let data = tcp("tcp.len > 1000 && ip.src == 10.0.0.1");
+            assert!(
+                data > 500,
+                "only {data} full TCP segments from A in the capture"
+            );
+            assert!(tcp("tcp.flags.fin == 1 && ip.src == 10.0.0.1") >= 1);
+            assert!(tcp("tcp.flags.fin == 1 && ip.src == 10.0.0.2") >= 1);
+            assert_eq!(tcp("tcp.flags.reset == 1"), 0, "a reset in the capture");
         }
         _ if std::env::var("ETHOX_REQUIRE_NET").is_ok_and(|v| v == "1") => {
             panic!("tshark is required (ETHOX_REQUIRE_NET=1) but not runnable")

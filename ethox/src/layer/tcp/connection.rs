@@ -1250,6 +1250,7 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         // SACK blocks (RFC 2018): only above SND.UNA and at most what we sent.
+        let sacked_before = self.scoreboard.sacked_bytes();
         if self.sack {
             for (s, e) in seg.sack_ranges.iter().flatten() {
                 self.scoreboard.add(
@@ -1260,21 +1261,34 @@ impl<C: CongestionControl> Connection<C> {
                 );
             }
         }
+        // RFC 6675 2 (DupAck): with SACK, an ACK that SACKs data not
+        // SACKed before is a duplicate, whatever its window and whether
+        // or not it also acknowledges data (section 5). A receiver that
+        // reads between ACKs changes its window, and one that ACKs a
+        // batch of segments at once moves its cumulative ACK up to the
+        // hole in the same ACK that first reports what lies beyond it:
+        // without this, neither ever counts as a duplicate and every loss
+        // waits for the retransmission timer.
+        let sacked_more = self.sack && self.scoreboard.sacked_bytes() > sacked_before;
 
         let window_before = self.snd_wnd;
         if ack > self.snd_una {
             self.on_new_ack(now, ack, seg.timestamp, send, reaction);
+            if sacked_more && self.in_flight() > 0 {
+                self.on_duplicate_ack(now);
+            }
         } else if ack == self.snd_una {
             // A duplicate ACK (RFC 5681 2): no data, no window change,
             // data outstanding, not a SYN or FIN. Not in a zero window:
             // the peer answers each probe alike, nothing was lost.
             let wnd = usize::from(seg.window_len) << self.snd_shift;
-            if payload_len == 0
+            // (window_before > 0: the answers to zero-window probes are
+            // no duplicates.)
+            let plain = payload_len == 0
                 && !seg.flags.contains(TcpFlags::FIN)
-                && self.in_flight() > 0
                 && window_before > 0
-                && wnd == window_before
-            {
+                && wnd == window_before;
+            if (plain || sacked_more) && self.in_flight() > 0 {
                 self.on_duplicate_ack(now);
             }
         }
@@ -2243,5 +2257,96 @@ pub fn reset_for(seg: &TcpRepr) -> TcpRepr {
             ack_number: Some(seg.seq_number + seg.segment_len()),
             ..base
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::buffer::{RingRecvBuffer, RingSendBuffer};
+    use super::*;
+
+    /// A connection with ring buffers over the caller's arrays.
+    struct Side<'s> {
+        conn: Connection,
+        send: RingSendBuffer<'s>,
+        recv: RingRecvBuffer<'s>,
+    }
+
+    impl Side<'_> {
+        /// The next segment, sent: header and payload length.
+        fn poll(&mut self, now: Instant, payload: &mut [u8]) -> Option<TcpRepr> {
+            let t = self.conn.poll_transmit(now, &self.send, &self.recv, 1480)?;
+            let n = self
+                .send
+                .read_at(t.offset, &mut payload[..t.repr.payload_len]);
+            assert_eq!(n, t.repr.payload_len);
+            self.conn.on_transmitted(now, &t);
+            Some(t.repr)
+        }
+
+        fn deliver(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+            let _ = self
+                .conn
+                .on_segment(now, seg, payload, &mut self.send, &mut self.recv);
+        }
+    }
+
+    /// A receiver that takes a batch of segments with one lost and then
+    /// ACKs once (as a batching stack does) moves its cumulative ACK up
+    /// to the hole in the same ACK whose SACK blocks first show what lies
+    /// beyond it. That ACK is a duplicate by RFC 6675's definition: the
+    /// sender retransmits the hole at once instead of waiting for its
+    /// retransmission timer.
+    #[test]
+    fn cumulative_ack_with_new_sack_blocks_starts_fast_retransmit() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let [a_send, a_recv, b_send, b_recv] = &mut storage;
+        let now = Instant::from_secs(100);
+        let config = Config::default();
+        let mut a = Side {
+            conn: Connection::connect(40000, 80, SeqNumber(0xffff_f000), now, config),
+            send: RingSendBuffer::new(&mut a_send[..]),
+            recv: RingRecvBuffer::new(&mut a_recv[..]),
+        };
+        let mut frame = [0u8; 1480];
+        let syn = a.poll(now, &mut frame).expect("SYN");
+        let mut b = Side {
+            conn: Connection::accept(&syn, SeqNumber(0x7000_0000), now, config),
+            send: RingSendBuffer::new(&mut b_send[..]),
+            recv: RingRecvBuffer::new(&mut b_recv[..]),
+        };
+        let syn_ack = b.poll(now, &mut frame).expect("SYN-ACK");
+        a.deliver(now, &syn_ack, &[]);
+        let ack = a.poll(now, &mut frame).expect("ACK");
+        b.deliver(now, &ack, &[]);
+        assert_eq!(b.conn.state(), State::Established);
+
+        // Ten full segments (the initial window); the third is lost.
+        let now = now + Duration::from_millis(1);
+        assert_eq!(a.send.write(&[0x5a; 10 * 1448]), 10 * 1448);
+        let mut segments = 0;
+        let mut lost = None;
+        while let Some(seg) = a.poll(now, &mut frame) {
+            segments += 1;
+            if segments == 3 {
+                lost = Some(seg.seq_number);
+                continue;
+            }
+            b.deliver(now, &seg, &frame[..seg.payload_len]);
+        }
+        assert_eq!(segments, 10);
+        let lost = lost.unwrap();
+
+        // One ACK for the batch: up to the hole, SACKing the rest.
+        let ack = b.poll(now, &mut frame).expect("an ACK");
+        assert_eq!(ack.ack_number, Some(lost));
+        assert!(ack.sack_ranges[0].is_some());
+        let now = now + Duration::from_millis(1);
+        a.deliver(now, &ack, &[]);
+        assert_eq!(a.conn.stats().fast_retransmits, 1);
+        let again = a.poll(now, &mut frame).expect("the retransmission");
+        assert_eq!(again.seq_number, lost);
+        assert_eq!(a.conn.stats().retransmissions, 1);
+        assert_eq!(a.conn.stats().timeouts, 0);
     }
 }

@@ -244,6 +244,9 @@ pub struct Endpoint<'a, C = Congestion> {
     serial: u64,
     /// Where the send path looks first (round robin).
     cursor: usize,
+    /// The connection the last segment went to: a stream's segments come
+    /// in runs, and comparing the tuple is cheaper than hashing it.
+    recent: Option<Handle>,
     stats: TcpStats,
 }
 
@@ -344,6 +347,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             ephemeral: secrets.ephemeral,
             serial: 0,
             cursor: 0,
+            recent: None,
             stats: TcpStats::default(),
         }
     }
@@ -982,9 +986,16 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
             remote_port: repr.src_port,
         };
         let now = packet.info().timestamp;
-        let Some(handle) = endpoint.table.find(&tuple) else {
+        // A handle's tuple is that of a live entry only (the generation
+        // check), and tuples are unique in the table: a match is the entry
+        // `find` would return.
+        let recent = endpoint
+            .recent
+            .filter(|&h| endpoint.table.tuple(h).as_ref() == Some(&tuple));
+        let Some(handle) = recent.or_else(|| endpoint.table.find(&tuple)) else {
             return endpoint.on_unmatched(packet, tuple, repr, &mut self.io);
         };
+        endpoint.recent = Some(handle);
         endpoint.stats.rx_segments += 1;
         if packet.ecn() == Ecn::Ce
             && let Some(entry) = endpoint.table.get_mut(handle)
@@ -1123,5 +1134,204 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
             }
             Err(_) => endpoint.stats.tx_errors += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::buffer::{RingRecvBuffer, RingSendBuffer};
+    use super::*;
+    use crate::layer::eth;
+    use crate::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
+    use crate::layer::route::{Route, Routes};
+    use crate::nic::memory::{MemoryLink, MemoryNic};
+    use crate::wire::{EthernetAddress, IpCidr, Ipv4Addr};
+
+    const FRAMES: usize = 8;
+    const RING: usize = 2048;
+    const CONNS: usize = 2;
+    type Nic = MemoryNic<[u8; FRAMES * 1514], FRAMES>;
+
+    /// A host's storage, borrowed by its layers.
+    struct Storage {
+        addrs: [Option<IpCidr>; 1],
+        routes: [Option<Route>; 1],
+        arp: [Neighbor<Ipv4Addr>; 2],
+        ndisc: [Neighbor<crate::wire::Ipv6Addr>; 2],
+        slots: [Slot<Entry>; CONNS],
+        listeners: [Listener; 1],
+        rings: [[u8; RING]; 2 * CONNS],
+    }
+
+    impl Storage {
+        fn new() -> Storage {
+            Storage {
+                addrs: [None],
+                routes: [None],
+                arp: [Neighbor::EMPTY; 2],
+                ndisc: [Neighbor::EMPTY; 2],
+                slots: [const { Slot::empty() }; CONNS],
+                listeners: [Listener::EMPTY],
+                rings: [[0; RING]; 2 * CONNS],
+            }
+        }
+    }
+
+    /// Ring buffers per table slot.
+    struct Rings<'s> {
+        conns: [(RingSendBuffer<'s>, RingRecvBuffer<'s>); CONNS],
+    }
+
+    impl Io for Rings<'_> {
+        fn buffers(&mut self, conn: Handle) -> Option<Buffers<'_>> {
+            let (send, recv) = self.conns.get_mut(conn.index as usize)?;
+            Some(Buffers { send, recv })
+        }
+    }
+
+    struct Host<'s> {
+        nic: Nic,
+        eth: eth::Endpoint,
+        ip: ip::Endpoint<'s>,
+        tcp: Endpoint<'s>,
+        app: Rings<'s>,
+    }
+
+    impl<'s> Host<'s> {
+        fn new(last: u8, storage: &'s mut Storage) -> Host<'s> {
+            let Storage {
+                addrs,
+                routes,
+                arp,
+                ndisc,
+                slots,
+                listeners,
+                rings,
+            } = storage;
+            let mut ip = ip::Endpoint::new(
+                &mut addrs[..],
+                Routes::new(&mut routes[..]),
+                NeighborCache::new(&mut arp[..], NeighborConfig::default()),
+                NeighborCache::new(&mut ndisc[..], NeighborConfig::default()),
+            );
+            let addr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, last));
+            assert!(ip.add_addr(IpCidr::new(addr, 24).unwrap()));
+            let [s0, r0, s1, r1] = rings;
+            Host {
+                nic: Nic::new([0; FRAMES * 1514], 1514).unwrap(),
+                eth: eth::Endpoint::new(EthernetAddress([2, 0, 0, 0, 0, last])),
+                ip,
+                tcp: Endpoint::new(
+                    &mut slots[..],
+                    &mut listeners[..],
+                    Secrets::from_seed(u64::from(last)),
+                    // Each small message goes at once, each ACK too.
+                    Config {
+                        nagle: false,
+                        delayed_ack: None,
+                        ..Config::default()
+                    },
+                ),
+                app: Rings {
+                    conns: [
+                        (
+                            RingSendBuffer::new(&mut s0[..]),
+                            RingRecvBuffer::new(&mut r0[..]),
+                        ),
+                        (
+                            RingSendBuffer::new(&mut s1[..]),
+                            RingRecvBuffer::new(&mut r1[..]),
+                        ),
+                    ],
+                },
+            }
+        }
+
+        fn set_time(&mut self, now: Instant) {
+            self.nic.set_time(now);
+        }
+    }
+
+    /// One round: A sends, B receives and sends, A receives.
+    fn round(a: &mut Host<'_>, b: &mut Host<'_>) {
+        let tx = |h: &mut Host<'_>| {
+            let app = &mut h.app;
+            h.nic.tx(FRAMES, h.eth.send(h.ip.send(h.tcp.send(app))))
+        };
+        let rx = |h: &mut Host<'_>| {
+            let app = &mut h.app;
+            h.nic.rx(FRAMES, h.eth.recv(h.ip.recv(h.tcp.recv(app))))
+        };
+        tx(a).unwrap();
+        MemoryLink::transfer(&mut a.nic, &mut b.nic);
+        rx(b).unwrap();
+        tx(b).unwrap();
+        MemoryLink::transfer(&mut b.nic, &mut a.nic);
+        rx(a).unwrap();
+    }
+
+    /// Reads everything connection `conn` of `host` received.
+    fn take(host: &mut Host<'_>, conn: Handle, out: &mut [u8]) -> usize {
+        host.app.conns[conn.index as usize].1.read(out)
+    }
+
+    /// Segments of two connections alternate in each batch, and a slot
+    /// is reused by a new connection: every segment reaches its own
+    /// connection (the receive path remembers the last one it found).
+    #[test]
+    fn interleaved_segments_reach_their_connections() {
+        let (mut store_a, mut store_b) = (Storage::new(), Storage::new());
+        let mut a = Host::new(1, &mut store_a);
+        let mut b = Host::new(2, &mut store_b);
+        let now = Instant::from_secs(100);
+        a.set_time(now);
+        b.set_time(now);
+        b.tcp.listen(80, CONNS).unwrap();
+        let local = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 0);
+        let remote = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
+        let mut clients = [
+            a.tcp.connect(local, remote, now).unwrap(),
+            a.tcp.connect(local, remote, now).unwrap(),
+        ];
+        for _ in 0..4 {
+            round(&mut a, &mut b);
+        }
+        // B accepts in arrival order: the first SYN went out first.
+        let mut servers = [b.tcp.accept(80).unwrap(), b.tcp.accept(80).unwrap()];
+        for step in 0..3u8 {
+            // One small message per connection: each batch alternates.
+            for (i, &client) in clients.iter().enumerate() {
+                let message = [b'a' + i as u8 + 2 * step; 100];
+                let send = &mut a.app.conns[client.index as usize].0;
+                assert_eq!(send.write(&message), message.len());
+            }
+            round(&mut a, &mut b);
+            for (i, &server) in servers.iter().enumerate() {
+                let mut got = [0u8; 256];
+                let n = take(&mut b, server, &mut got);
+                assert_eq!(
+                    &got[..n],
+                    &[b'a' + i as u8 + 2 * step; 100][..],
+                    "step {step}"
+                );
+            }
+            if step == 1 {
+                // The first connection goes; a new one takes its slot with
+                // a new generation, and the other one stays the most
+                // recent: B must not hand the new one's segments to it.
+                a.tcp.abort(clients[0]).unwrap();
+                round(&mut a, &mut b);
+                assert!(b.tcp.state(servers[0]) == State::Closed);
+                clients[0] = a.tcp.connect(local, remote, now).unwrap();
+                for _ in 0..3 {
+                    round(&mut a, &mut b);
+                }
+                servers[0] = b.tcp.accept(80).unwrap();
+                assert_eq!(b.tcp.tuple(servers[0]).map(|t| t.remote_port), {
+                    a.tcp.tuple(clients[0]).map(|t| t.local_port)
+                });
+            }
+        }
+        assert_eq!(b.tcp.stats().rx_no_connection, 0);
     }
 }
