@@ -237,7 +237,9 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+// Unit tests may use std whatever the features (the test harness links
+// it anyway); the library itself only with the `std` feature.
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 /// Reports a dropped packet (debug level) through `log` when the `log`

@@ -521,8 +521,10 @@ pub(super) mod tests {
         }
     }
 
-    fn storage(n: usize) -> Vec<Slot<u32>> {
-        vec![Slot::empty(); n]
+    /// Storage for a test table, leaked so that it needs no `alloc`
+    /// feature (the no-std unit test run uses it too).
+    fn storage(n: usize) -> &'static mut [Slot<u32>] {
+        vec![Slot::empty(); n].leak()
     }
 
     /// A full table of `n` slots, value `p` under `tuple(p)` for each
