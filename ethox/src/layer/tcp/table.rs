@@ -620,7 +620,7 @@ pub(super) mod tests {
 
     #[test]
     fn generation_wraps() {
-        let mut slots = storage(1);
+        let slots = storage(1);
         slots[0].generation = u32::MAX;
         let mut table = ConnectionTable::new(slots, KEY);
         let first = table.insert(v4(1), 1).unwrap();
@@ -764,7 +764,7 @@ pub(super) mod tests {
 
     #[test]
     fn new_clears_reused_storage() {
-        let mut slots = storage(4);
+        let slots = storage(4);
         let old = {
             let mut table = ConnectionTable::new(&mut slots[..], KEY);
             table.insert(v4(1), 1).unwrap()
