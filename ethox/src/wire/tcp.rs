@@ -562,6 +562,14 @@ impl TcpRepr {
     /// option bytes, else the packed one, else fewer SACK blocks.
     fn layout(&self) -> OptionLayout {
         let wanted = self.sack_count().min(MAX_SACK_BLOCKS);
+        if wanted == 0 {
+            // Without SACK blocks the aligned layout takes at most 20
+            // bytes: it always fits (the common case, decided at once).
+            return OptionLayout {
+                aligned: true,
+                sack_blocks: 0,
+            };
+        }
         for sack_blocks in (0..=wanted).rev() {
             for aligned in [true, false] {
                 let layout = OptionLayout {
