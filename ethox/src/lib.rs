@@ -232,7 +232,11 @@
 //! assert_eq!(b.tcp.accept(80).map(|h| b.tcp.state(h)), Some(tcp::connection::State::Established));
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+// Unsafe code is forbidden, except in `nic::sys` (system calls), which
+// needs `feature = "sys"`: there the crate denies it and only that module
+// allows it, so no other module can opt in.
+#![cfg_attr(not(feature = "sys"), forbid(unsafe_code))]
+#![cfg_attr(feature = "sys", deny(unsafe_code))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]

@@ -59,6 +59,10 @@
 pub mod capture;
 pub mod fault;
 pub mod memory;
+// The one module where the crate allows unsafe code: system calls.
+#[cfg(feature = "sys")]
+#[allow(unsafe_code)]
+pub mod sys;
 
 use core::fmt;
 
