@@ -253,3 +253,146 @@ fn mac_text(mac: EthernetAddress) -> String {
         .collect::<Vec<_>>()
         .join(":")
 }
+
+/// Fills every buffer it is lent with one 60-byte frame of a local
+/// experimental EtherType (the kernel drops those cheaply).
+struct Blast;
+
+impl<D: Device> ethox::nic::Send<D> for Blast {
+    fn send(&mut self, packet: ethox::nic::Packet<'_, '_, D>) {
+        use ethox::nic::{Handle, PayloadMut};
+        if packet.payload.resize(60).is_ok() {
+            let frame = packet.payload.payload_mut();
+            frame[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 0xfe]);
+            frame[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0xfd]);
+            frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+            let _ = packet.handle.queue();
+        }
+    }
+}
+
+/// Counts the frames it is lent.
+struct Count(u64);
+
+impl<D: Device> ethox::nic::Recv<D> for Count {
+    fn receive(&mut self, _: ethox::nic::Packet<'_, '_, D>) {
+        self.0 += 1;
+    }
+}
+
+/// One step of a sender or receiver: frames moved.
+type Step = Box<dyn FnMut() -> u64>;
+
+/// Sends 60-byte frames through the device `tx` opens, for `time`, while
+/// the one `rx` opens (first) counts what arrives; both in `netns`.
+/// Returns frames sent and received per second.
+fn blast<T, R>(netns: &Netns, tx: T, rx: R, time: std::time::Duration) -> (f64, f64)
+where
+    T: FnOnce() -> Step + core::marker::Send + 'static,
+    R: FnOnce() -> Step + core::marker::Send + 'static,
+{
+    let (opened, ready) = std::sync::mpsc::channel();
+    let name = netns.name().to_string();
+    let receiver = std::thread::spawn(move || {
+        sys::enter_netns(&name).unwrap();
+        let mut step = rx();
+        opened.send(()).unwrap();
+        let started = std::time::Instant::now();
+        let mut received = 0;
+        while started.elapsed() < time + std::time::Duration::from_millis(100) {
+            received += step();
+        }
+        received
+    });
+    ready.recv().unwrap();
+    let name = netns.name().to_string();
+    let sender = std::thread::spawn(move || {
+        sys::enter_netns(&name).unwrap();
+        let mut step = tx();
+        let started = std::time::Instant::now();
+        let mut sent = 0;
+        while started.elapsed() < time {
+            sent += step();
+        }
+        sent
+    });
+    let sent = sender.join().unwrap() as f64;
+    let received = receiver.join().unwrap() as f64;
+    (sent / time.as_secs_f64(), received / time.as_secs_f64())
+}
+
+/// A sender step: one `tx` batch, or a wait while the kernel is full.
+fn sender<D: sys_net::SysNic + 'static>(mut nic: D) -> Step {
+    Box::new(move || {
+        let before = nic.counters().tx_frames;
+        if nic.tx(64, Blast).unwrap() == 0 {
+            nic.wait(std::time::Duration::from_millis(1));
+        }
+        nic.counters().tx_frames - before
+    })
+}
+
+/// A receiver step: one `rx` batch after waiting for frames.
+fn receiver<D: sys_net::SysNic + 'static>(mut nic: D) -> Step {
+    Box::new(move || {
+        nic.wait(std::time::Duration::from_millis(1));
+        let mut count = Count(0);
+        nic.rx(64, &mut count).unwrap();
+        count.0
+    })
+}
+
+/// Frame rates of the devices, 60-byte frames, one second each:
+/// RawSocket to RawSocket over a veth; a RawSocket on a TAP's kernel
+/// side sending into the TAP; the TAP sending to the kernel (which drops
+/// the frames). Prints the figures; asserts only that frames moved.
+///
+/// `cargo test --release -p ethox --features sys --test sys_raw -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture (and --release)"]
+fn measure_frame_rates() {
+    if !can_run(&["ip"]) {
+        return;
+    }
+    type Tap = ethox::nic::sys::TapDevice<Vec<u8>, SLOTS>;
+    const TAP: &str = "ethox-rate";
+    let time = std::time::Duration::from_secs(1);
+    let (ours, peer) = namespaces("raw-rate");
+    // Both veth ends in one namespace, the peer's without an address.
+    peer.ip(&["link", "set", PEER, "netns", ours.name()]);
+    ours.ip(&["link", "set", PEER, "up"]);
+    let raw = |name: &'static str| Raw::open(name, vec![0; SLOTS * 1514]).unwrap();
+    let tap = || {
+        let tap = Tap::open(TAP, vec![0; SLOTS * 1514]).unwrap();
+        tap.set_up().unwrap();
+        tap
+    };
+
+    let (tx, rx) = blast(
+        &ours,
+        move || sender(raw(OURS)),
+        move || receiver(raw(PEER)),
+        time,
+    );
+    println!("RawSocket -> veth -> RawSocket: sent {tx:.0}/s, received {rx:.0}/s");
+    assert!(rx > 0.0);
+
+    let (tx, rx) = blast(
+        &ours,
+        move || sender(raw(TAP)),
+        move || receiver(tap()),
+        time,
+    );
+    println!("RawSocket on the TAP -> TapDevice: sent {tx:.0}/s, received {rx:.0}/s");
+    assert!(rx > 0.0);
+
+    let idle = || -> Step {
+        Box::new(|| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            0
+        })
+    };
+    let (tx, _) = blast(&ours, move || sender(tap()), idle, time);
+    println!("TapDevice -> kernel: sent {tx:.0}/s");
+    assert!(tx > 0.0);
+}
