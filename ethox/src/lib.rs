@@ -19,7 +19,9 @@
 //! * [`nic`]: where packet buffers come from. A [`nic::Device`] lends its
 //!   buffers to the stack a batch at a time; [`nic::memory`] is an
 //!   in-memory link for tests and demos, [`nic::fault`] injects seeded
-//!   faults, [`nic::capture`] records pcap files.
+//!   faults, [`nic::capture`] records pcap files; with feature `sys`,
+//!   `nic::sys` puts the stack on real links (TAP devices, `AF_PACKET`
+//!   sockets).
 //! * [`layer`]: the protocol endpoints of the callback tree:
 //!   [`layer::eth`], [`layer::ip`] (IPv4 with ARP, IPv6 with neighbor
 //!   discovery and SLAAC, routes, fragmentation and reassembly, multicast

@@ -246,7 +246,8 @@ impl fmt::Display for Error {
                 "bad buffer pool: 1 to 65535 buffers of at least 60 bytes each are needed",
             ),
             Error::Io { op, errno } => {
-                write!(f, "{op}: {}", io::Error::from_raw_os_error(*errno))
+                let mut text = [0u8; 128];
+                write!(f, "{op}: {} (errno {errno})", strerror(*errno, &mut text))
             }
         }
     }
@@ -399,6 +400,19 @@ macro_rules! device_common {
     };
 }
 use device_common;
+
+/// The C library's message for `errno`, written into `buffer` (without
+/// the allocation `io::Error`'s `Display` makes).
+fn strerror(errno: i32, buffer: &mut [u8; 128]) -> &str {
+    // SAFETY: the buffer is writable for its length; the XSI strerror_r
+    // (libc links that one) writes at most that many bytes, NUL included.
+    let failed = unsafe { libc::strerror_r(errno, buffer.as_mut_ptr().cast(), buffer.len()) };
+    let len = buffer.iter().position(|&b| b == 0).unwrap_or(0);
+    match core::str::from_utf8(&buffer[..len]) {
+        Ok(text) if failed == 0 && !text.is_empty() => text,
+        _ => "unknown error",
+    }
+}
 
 /// The calling thread's `errno`.
 fn errno() -> i32 {
@@ -810,9 +824,13 @@ mod tests {
         let text = io.to_string();
         assert!(text.starts_with("bind: "), "{text}");
         assert!(
-            text.contains(&format!("os error {}", libc::EADDRINUSE)),
+            text.contains(&format!("(errno {})", libc::EADDRINUSE)),
             "{text}"
         );
+        assert!(text.contains("already in use"), "{text}");
+        // Numbers no C library knows still print.
+        let odd = Error::Io { op: "x", errno: -5 }.to_string();
+        assert!(odd.contains("errno -5"), "{odd}");
         let mtu = Error::MtuTooLarge {
             mtu: 9000,
             frame_capacity: 1514,
