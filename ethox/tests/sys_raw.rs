@@ -58,6 +58,8 @@ fn kernel_pings_are_answered_through_a_veth() {
     assert!(output.contains("3 received"), "{output}");
     assert!(report.icmp.echo_replies_sent >= 3, "{report:?}");
     assert!(report.rx_errors.is_empty(), "{report:?}");
+    // Receiving, answering in place and sending allocated nothing.
+    assert_eq!(report.allocations, 0, "{report:?}");
     assert_eq!(report.stats.tx_dropped, 0, "{report:?}");
     // Our replies never come back to us as received frames.
     assert_eq!(report.frames.own, 0, "{report:?}");

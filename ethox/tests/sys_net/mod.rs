@@ -8,6 +8,8 @@
 //! parallel tests and parallel runs do not meet.
 #![allow(dead_code)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -23,6 +25,44 @@ use ethox::nic::sys::{RawSocket, SysStats, TapDevice};
 use ethox::nic::{self, Device, Packet};
 use ethox::time::Instant;
 use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, Ipv4Addr};
+
+/// The system allocator, counting allocations per thread: the host loop
+/// checks that the devices and the stack allocate nothing during traffic
+/// (other threads, running commands, allocate as they like).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the
+// count is a thread-local integer without a destructor.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations this thread made so far.
+pub fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
 
 /// How long a stack thread runs at most, whatever the test does.
 pub const STACK_LIMIT: Duration = Duration::from_secs(30);
@@ -289,6 +329,9 @@ pub struct Report {
     pub stats: SysStats,
     pub icmp: IcmpStats,
     pub rx_errors: Vec<nic::Error>,
+    /// Allocations inside `rx` and `tx` calls (the application's own
+    /// records of datagrams count too).
+    pub allocations: u64,
     /// `sys::now()` when the loop ended: timestamps are on this clock.
     pub ended: Instant,
 }
@@ -356,7 +399,8 @@ where
             udp.bind(app.echo_port).unwrap();
         }
         let mut frames = Frames::default();
-        let mut rx_errors = Vec::new();
+        let mut rx_errors = Vec::with_capacity(64);
+        let mut allocated = 0;
         let started = std::time::Instant::now();
         while !thread_stop.load(Ordering::Relaxed) && started.elapsed() < STACK_LIMIT {
             nic.wait(Duration::from_millis(10));
@@ -365,11 +409,14 @@ where
                 frames: &mut frames,
                 inner: eth.recv(ip.recv(icmp.recv(udp.recv(&mut app)))),
             };
-            if let Err(err) = nic.rx(32, receiver) {
+            let before = allocations();
+            let received = nic.rx(32, receiver);
+            let sent = nic.tx(32, eth.send(ip.send(udp.send(&mut app))));
+            allocated += allocations() - before;
+            if let Err(err) = received {
                 rx_errors.push(err);
             }
-            nic.tx(32, eth.send(ip.send(udp.send(&mut app))))
-                .expect("tx");
+            sent.expect("tx");
         }
         Report {
             app,
@@ -377,6 +424,7 @@ where
             stats: nic.counters(),
             icmp: icmp.stats(),
             rx_errors,
+            allocations: allocated,
             ended: ethox::nic::sys::now(),
         }
     });
