@@ -648,7 +648,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
         Ok(())
     }
 
-    /// The whole storage and its start, after checking it still holds `N`
+    /// Where the storage starts, after checking it still holds `N`
     /// buffers (a strange `AsMut` could hand out a shorter slice later).
     fn base(&mut self) -> Option<*mut u8> {
         let bytes = self.storage.as_mut();
@@ -660,6 +660,16 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
         let start = usize::from(index) * self.frame_capacity;
         let end = start + self.frame_capacity;
         self.storage.as_mut().get_mut(start..end).unwrap_or(&mut [])
+    }
+
+    /// A free buffer; when none is, `flush` first hands the queued ones
+    /// to the kernel, which may free some.
+    fn take_free(&mut self, flush: &mut impl FnMut(&mut Self)) -> Option<u16> {
+        if let Some(index) = self.free.pop() {
+            return Some(index);
+        }
+        flush(self);
+        self.free.pop()
     }
 
     /// Lends buffer `index` holding `len` bytes to `lend`, then files it:
@@ -702,16 +712,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
         };
         let mut count = 0;
         while count < max {
-            let index = match self.free.pop() {
-                Some(index) => index,
-                None => {
-                    // Every buffer waits for the kernel: hand them over.
-                    flush(self);
-                    match self.free.pop() {
-                        Some(index) => index,
-                        None => break,
-                    }
-                }
+            let Some(index) = self.take_free(&mut flush) else {
+                break;
             };
             let queued = self.lend(index, 0, info, |handle, payload| {
                 sender.send(Packet::<D> { handle, payload })

@@ -162,15 +162,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for TapDevice<S, N> {
         let mut count = 0;
         let mut failure = None;
         while count < max {
-            let index = match self.pool.free.pop() {
-                Some(index) => index,
-                None => {
-                    flush(fd, &mut self.pool);
-                    match self.pool.free.pop() {
-                        Some(index) => index,
-                        None => break,
-                    }
-                }
+            let Some(index) = self.pool.take_free(&mut |pool| flush(fd, pool)) else {
+                break;
             };
             let slot = self.pool.slot(index);
             // SAFETY: `slot` is a live, writable buffer of `slot.len()`
