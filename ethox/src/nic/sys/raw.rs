@@ -428,10 +428,15 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
             if self.pool.free.len() == 0 {
                 flush(fd, &mut self.pool);
             }
+            // Free buffers for this batch, each taken once.
             let mut indices = [0u16; BATCH];
-            let wanted = (max - count).min(BATCH).min(self.pool.free.len());
-            for slot in indices.iter_mut().take(wanted) {
-                *slot = self.pool.free.pop().unwrap_or(0);
+            let mut wanted = 0;
+            while wanted < (max - count).min(BATCH) {
+                let Some(index) = self.pool.free.pop() else {
+                    break;
+                };
+                indices[wanted] = index;
+                wanted += 1;
             }
             if wanted == 0 {
                 break;
