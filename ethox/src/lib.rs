@@ -19,7 +19,9 @@
 //! * [`nic`]: where packet buffers come from. A [`nic::Device`] lends its
 //!   buffers to the stack a batch at a time; [`nic::memory`] is an
 //!   in-memory link for tests and demos, [`nic::fault`] injects seeded
-//!   faults, [`nic::capture`] records pcap files.
+//!   faults, [`nic::capture`] records pcap files; with feature `sys`,
+//!   `nic::sys` puts the stack on real links (TAP devices, `AF_PACKET`
+//!   sockets).
 //! * [`layer`]: the protocol endpoints of the callback tree:
 //!   [`layer::eth`], [`layer::ip`] (IPv4 with ARP, IPv6 with neighbor
 //!   discovery and SLAAC, routes, fragmentation and reassembly, multicast
@@ -232,7 +234,11 @@
 //! assert_eq!(b.tcp.accept(80).map(|h| b.tcp.state(h)), Some(tcp::connection::State::Established));
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+// Unsafe code is forbidden, except in `nic::sys` (system calls), which
+// needs `feature = "sys"`: there the crate denies it and only that module
+// allows it, so no other module can opt in.
+#![cfg_attr(not(feature = "sys"), forbid(unsafe_code))]
+#![cfg_attr(feature = "sys", deny(unsafe_code))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]

@@ -36,16 +36,17 @@ pub struct MemoryNicStats {
     pub rx_oversize: u64,
 }
 
-/// A fixed-capacity FIFO of buffer indices.
+/// A fixed-capacity FIFO of buffer indices (shared with the system NICs,
+/// whose buffer pools have the same shape).
 #[derive(Debug, Clone)]
-struct IndexQueue<const N: usize> {
+pub(crate) struct IndexQueue<const N: usize> {
     slots: [u16; N],
     head: usize,
     len: usize,
 }
 
 impl<const N: usize> IndexQueue<N> {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         IndexQueue {
             slots: [0; N],
             head: 0,
@@ -53,7 +54,17 @@ impl<const N: usize> IndexQueue<N> {
         }
     }
 
-    fn push(&mut self, index: u16) {
+    /// A queue holding every index below `N` (at most 65536 of them), in
+    /// order: a pool whose buffers are all free.
+    pub(crate) fn full() -> Self {
+        let mut queue = Self::new();
+        for index in 0..N.min(usize::from(u16::MAX) + 1) {
+            queue.push(index as u16);
+        }
+        queue
+    }
+
+    pub(crate) fn push(&mut self, index: u16) {
         // Every buffer is in exactly one queue and each queue holds N, so
         // this never overflows; the check keeps that an invariant rather
         // than an assumption.
@@ -63,7 +74,7 @@ impl<const N: usize> IndexQueue<N> {
         }
     }
 
-    fn pop(&mut self) -> Option<u16> {
+    pub(crate) fn pop(&mut self) -> Option<u16> {
         if self.len == 0 {
             return None;
         }
@@ -73,8 +84,18 @@ impl<const N: usize> IndexQueue<N> {
         Some(index)
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The `nth` index from the front, without taking it.
+    #[cfg_attr(not(feature = "sys"), allow(dead_code))]
+    pub(crate) fn peek(&self, nth: usize) -> Option<u16> {
+        if nth < self.len {
+            Some(self.slots[(self.head + nth) % N])
+        } else {
+            None
+        }
     }
 
     fn swap_front(&mut self) {
@@ -115,10 +136,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> MemoryNic<S, N> {
         {
             return Err(Error::BadConfiguration);
         }
-        let mut free = IndexQueue::new();
-        for index in 0..N {
-            free.push(index as u16);
-        }
+        let free = IndexQueue::full();
         Ok(MemoryNic {
             storage,
             frame_capacity,
@@ -235,19 +253,13 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> MemoryNic<S, N> {
     fn lend(&mut self, index: u16, len: usize, lend: impl FnOnce(Packet<'_, '_, Self>)) -> bool {
         let info = self.info();
         let range = self.slot_range(index, self.frame_capacity);
-        let mut handle = MemoryHandle {
-            queued: false,
-            info,
-        };
-        let mut frame = MemoryFrame {
-            bytes: &mut self.storage.as_mut()[range],
-            len,
-        };
+        let mut handle = MemoryHandle::new(info);
+        let mut frame = MemoryFrame::new(&mut self.storage.as_mut()[range], len);
         lend(Packet {
             handle: &mut handle,
             payload: &mut frame,
         });
-        let len = frame.len;
+        let len = frame.len();
         self.lens[usize::from(index)] = len as u16;
         if handle.queued {
             self.tx_queue.push(index);
@@ -292,11 +304,22 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for MemoryNic<S, N> {
     }
 }
 
-/// The handle of a packet lent by a [`MemoryNic`].
+/// The handle of a packet lent by a [`MemoryNic`] (and by the system NICs
+/// of `nic::sys`, whose buffers have the same shape).
 #[derive(Debug)]
 pub struct MemoryHandle {
     queued: bool,
     info: Info,
+}
+
+impl MemoryHandle {
+    /// A handle not yet queued, reporting `info`.
+    pub(crate) fn new(info: Info) -> Self {
+        MemoryHandle {
+            queued: false,
+            info,
+        }
+    }
 }
 
 impl Handle for MemoryHandle {
@@ -316,11 +339,26 @@ impl Handle for MemoryHandle {
     }
 }
 
-/// A frame buffer lent by a [`MemoryNic`].
+/// A frame buffer lent by a [`MemoryNic`] (and by the system NICs of
+/// `nic::sys`).
 #[derive(Debug)]
 pub struct MemoryFrame<'d> {
     bytes: &'d mut [u8],
     len: usize,
+}
+
+impl<'d> MemoryFrame<'d> {
+    /// A frame of `len` bytes (at most `bytes.len()`) in `bytes`, the
+    /// whole buffer.
+    pub(crate) fn new(bytes: &'d mut [u8], len: usize) -> Self {
+        let len = len.min(bytes.len());
+        MemoryFrame { bytes, len }
+    }
+
+    /// The frame's length now.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
 }
 
 impl Payload for MemoryFrame<'_> {

@@ -22,6 +22,11 @@
 //! Batching exists here and only here: the device decides how many
 //! buffers to lend per call, and the layers above handle one at a time.
 //!
+//! The devices here: [`memory`] (an in-memory link), [`fault`] (seeded
+//! faults around another device), [`capture`] (pcap recording), and with
+//! feature `sys` the system NICs of `nic::sys` (a TAP, an `AF_PACKET`
+//! socket).
+//!
 //! ```
 //! use ethox::nic::{Device, Handle, Packet, Payload, PayloadMut, Recv, Send};
 //! use ethox::nic::memory::{MemoryNic, MemoryLink};
@@ -59,6 +64,10 @@
 pub mod capture;
 pub mod fault;
 pub mod memory;
+// The one module where the crate allows unsafe code: system calls.
+#[cfg(feature = "sys")]
+#[allow(unsafe_code)]
+pub mod sys;
 
 use core::fmt;
 
