@@ -110,6 +110,11 @@ impl<D: Device, S: PcapSink> Capture<D, S> {
         &mut self.inner
     }
 
+    /// The writer (to flush its sink while capturing goes on).
+    pub fn writer_mut(&mut self) -> &mut PcapWriter<S> {
+        &mut self.recorder.writer
+    }
+
     /// What was recorded so far.
     pub fn stats(&self) -> CaptureStats {
         self.recorder.stats

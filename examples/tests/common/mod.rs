@@ -1,0 +1,269 @@
+//! The examples' test harness: a network namespace with a TAP whose
+//! kernel side is the peer (10.0.0.1/24, fd00::1/64; ethox takes .2 and
+//! ::2), the example started inside it as a child process, and the
+//! kernel's tools (ping, socat, python) driven against it. Everything is
+//! removed afterwards: the child is killed by its PID, the namespace
+//! deleted, also when a test fails.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The kernel's addresses on the TAP.
+pub const PEER4: &str = "10.0.0.1";
+pub const PEER6: &str = "fd00::1";
+/// ethox's addresses (the examples' defaults).
+pub const HOST4: &str = "10.0.0.2";
+pub const HOST6: &str = "fd00::2";
+
+/// Whether the test can run: root, and `tools` on the PATH. Prints
+/// "skipped: needs ..." and returns `false` if not, unless
+/// `ETHOX_REQUIRE_NET=1`, where a skip fails the test.
+pub fn can_run(tools: &[&str]) -> bool {
+    let require = std::env::var("ETHOX_REQUIRE_NET").is_ok_and(|v| v == "1");
+    let missing = if !is_root() {
+        Some("root".to_string())
+    } else {
+        tools
+            .iter()
+            .find(|tool| !have(tool))
+            .map(|tool| format!("`{tool}`"))
+    };
+    match missing {
+        None => true,
+        Some(what) if require => panic!("ETHOX_REQUIRE_NET=1 but this test needs {what}"),
+        Some(what) => {
+            eprintln!("skipped: needs {what}");
+            false
+        }
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool} >/dev/null")])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Runs `program args`; panics with its output unless it succeeds.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("{program}: {err}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A namespace with `tap0`: the kernel's end of the link, configured and
+/// up, waiting for an example to attach.
+pub struct Peer {
+    name: String,
+}
+
+impl Peer {
+    pub fn new(tag: &str) -> Peer {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("ethox-ex-{}-{tag}-{n}", std::process::id());
+        run("ip", &["netns", "add", &name]);
+        let peer = Peer { name };
+        peer.ip(&["link", "set", "lo", "up"]);
+        peer.ip(&["tuntap", "add", "dev", "tap0", "mode", "tap"]);
+        peer.ip(&["addr", "add", &format!("{PEER4}/24"), "dev", "tap0"]);
+        peer.ip(&[
+            "-6",
+            "addr",
+            "add",
+            &format!("{PEER6}/64"),
+            "dev",
+            "tap0",
+            "nodad",
+        ]);
+        peer.ip(&["link", "set", "tap0", "up"]);
+        peer
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `ip -n <name> args`, which must succeed.
+    pub fn ip(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
+    /// `program` to be run inside the namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name, program]);
+        command
+    }
+
+    /// Starts example `bin` (a path from `env!("CARGO_BIN_EXE_...")`) on
+    /// `tap0` inside the namespace with `args`, and waits until it prints
+    /// a line containing `ready` (at most 10 s).
+    pub fn start(&self, bin: &str, args: &[&str]) -> Example {
+        let mut child = self
+            .command(bin)
+            .arg("--tap")
+            .arg("tap0")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{bin}: {err}"));
+        let stdout = child.stdout.take().expect("piped");
+        let (lines, rx) = mpsc::channel();
+        std::thread::spawn(move || forward_lines(stdout, lines));
+        let mut example = Example {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        };
+        example.wait_for("ready", Duration::from_secs(10));
+        example
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn forward_lines(stdout: ChildStdout, lines: mpsc::Sender<String>) {
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { return };
+        if lines.send(line).is_err() {
+            return;
+        }
+    }
+}
+
+/// An example program running in a test namespace; killed (by its PID)
+/// when dropped.
+pub struct Example {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Example {
+    /// Waits for a line of its output containing `text`; panics with what
+    /// it printed if none comes within `limit`.
+    pub fn wait_for(&mut self, text: &str, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    let mut err = String::new();
+                    if let (Some(mut stderr), Some(_)) = (self.child.stderr.take(), status) {
+                        let _ = stderr.read_to_string(&mut err);
+                    }
+                    panic!(
+                        "no line with {text:?} within {limit:?} (exit: {status:?}); output:\n{}\n{err}",
+                        self.seen.join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// Everything it printed so far.
+    pub fn output(&mut self) -> Vec<String> {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.clone()
+    }
+
+    /// Waits for it to exit on its own (at most `limit`), returning its
+    /// exit code and output.
+    pub fn finish(mut self, limit: Duration) -> (Option<i32>, Vec<String>) {
+        let end = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(50));
+                return (status.code(), self.output());
+            }
+            if Instant::now() > end {
+                let output = self.output();
+                panic!(
+                    "still running after {limit:?}; output:\n{}",
+                    output.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        // `ip netns exec` runs the example in its own process: killing it
+        // ends the example (exec replaces it).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command` with `input` on its stdin, at most `limit`; its output.
+pub fn run_with_input(mut command: Command, input: &[u8], limit: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&input);
+    });
+    let end = Instant::now() + limit;
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() > end {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = writer.join();
+    child.wait_with_output().expect("output")
+}
