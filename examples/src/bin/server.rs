@@ -175,11 +175,10 @@ impl Tcp {
                         slot.send.write(HELLO);
                         let _ = stack.tcp.close(conn);
                     }
-                    if slot.service == Service::Sink {
-                        if let Some(c) = stack.tcp.connection_mut(conn) {
-                            c.set_keep_alive(Some(Duration::from_secs(1)));
-                            c.set_user_timeout(Some(Duration::from_secs(2)));
-                        }
+                    if let (Service::Sink, Some(c)) = (slot.service, stack.tcp.connection_mut(conn))
+                    {
+                        c.set_keep_alive(Some(Duration::from_secs(1)));
+                        c.set_user_timeout(Some(Duration::from_secs(2)));
                     }
                 }
                 Event::PeerClosed => {
@@ -224,7 +223,7 @@ impl Tcp {
                         .tcp
                         .connections()
                         .any(|(h, _, c)| h.index as usize == index && c.state().may_send());
-                    while handle_open {
+                    while handle_open && slot.send.free() > 0 {
                         let chunk = slot.send.writable();
                         if chunk.is_empty() {
                             break;
