@@ -17,6 +17,7 @@
 //! `Out` in place to answer without copying the payload.
 
 pub mod dhcp;
+pub mod dns;
 pub mod eth;
 pub mod icmp;
 pub mod ip;
