@@ -8,12 +8,10 @@
 use core::time::Duration;
 
 use ethox::layer::dhcp::{self, Client, Event, State};
-use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
-use ethox::layer::route::{Route, Routes};
+use ethox::layer::ip;
+use ethox::layer::route::Route;
 use ethox::layer::udp::{self, UdpError};
-use ethox::layer::{eth, ip};
-use ethox::nic::Device;
-use ethox::nic::memory::{MemoryLink, MemoryNic};
+use ethox::nic::memory::MemoryLink;
 use ethox::time::Instant;
 use ethox::wire::dhcpv4::{DhcpMessageType, DhcpPacket, DhcpRepr, Ipv4List};
 use ethox::wire::ipv4::Ipv4Cidr;
@@ -21,58 +19,29 @@ use ethox::wire::pcap::PcapReader;
 use ethox::wire::udp::UdpPacket;
 use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr};
 
-const SLOTS: usize = 8;
-type Nic = MemoryNic<Vec<u8>, SLOTS>;
+#[path = "common/udp_host.rs"]
+mod udp_host;
+use udp_host::{Host, Nic};
 
 const CLIENT_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
-const SERVER_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
 const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const ROUTER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const POOL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
 const DNS: [[u8; 4]; 2] = [[10, 0, 0, 53], [10, 0, 0, 54]];
 const LEASE: u32 = 1000;
 
-struct Host {
-    nic: Nic,
-    eth: eth::Endpoint,
-    ip: ip::Endpoint<'static>,
-    udp: udp::Endpoint<'static>,
+/// The client's host: no address, port 68 bound.
+fn client_host() -> Host {
+    let mut host = Host::new(1, None);
+    host.udp.bind(dhcp::CLIENT_PORT).unwrap();
+    host
 }
 
-impl Host {
-    fn new(mac: EthernetAddress, addr: Option<Ipv4Addr>, port: u16) -> Host {
-        let mut ip = ip::Endpoint::new(
-            vec![None; 2],
-            Routes::new(vec![None; 2]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
-            NeighborCache::new(vec![], NeighborConfig::default()),
-        );
-        if let Some(addr) = addr {
-            assert!(ip.add_addr(IpCidr::new(IpAddr::V4(addr), 24).unwrap()));
-        }
-        let mut udp = udp::Endpoint::new(vec![None; 4], 0x4321);
-        udp.bind(port).unwrap();
-        let mut nic = Nic::new(vec![0; SLOTS * 1514], 1514).unwrap();
-        nic.set_time(Instant::from_secs(1));
-        Host {
-            nic,
-            eth: eth::Endpoint::new(mac),
-            ip,
-            udp,
-        }
-    }
-
-    fn receive<A: udp::Recv<Nic>>(&mut self, app: A) {
-        self.nic
-            .rx(SLOTS, self.eth.recv(self.ip.recv(self.udp.recv(app))))
-            .unwrap();
-    }
-
-    fn send<A: udp::Send<Nic>>(&mut self, app: A) {
-        self.nic
-            .tx(SLOTS, self.eth.send(self.ip.send(self.udp.send(app))))
-            .unwrap();
-    }
+/// The server's host: 10.0.0.2, port 67 bound.
+fn server_host() -> Host {
+    let mut host = Host::new(2, Some(SERVER));
+    host.udp.bind(dhcp::SERVER_PORT).unwrap();
+    host
 }
 
 /// How the test server treats requests.
@@ -197,9 +166,9 @@ struct Net {
 impl Net {
     fn new(mode: Mode) -> Net {
         Net {
-            client_host: Host::new(CLIENT_MAC, None, dhcp::CLIENT_PORT),
+            client_host: client_host(),
             client: Client::new(CLIENT_MAC, 0xd11c, dhcp::Config::default()),
-            server_host: Host::new(SERVER_MAC, Some(SERVER), dhcp::SERVER_PORT),
+            server_host: server_host(),
             server: Server::new(mode),
             now: Instant::from_secs(1),
             events: Vec::new(),
@@ -530,7 +499,7 @@ fn to_transaction(frame: &[u8], xid: u32) -> Vec<u8> {
 #[test]
 fn dnsmasq_unicast_answers_reach_the_unconfigured_host() {
     let frames = dnsmasq_frames();
-    let mut host = Host::new(CLIENT_MAC, None, dhcp::CLIENT_PORT);
+    let mut host = client_host();
     let mut client = Client::new(CLIENT_MAC, 77, dhcp::Config::default());
     host.send(&mut client);
     host.nic.drain_one(|_| ()).unwrap();
@@ -561,7 +530,7 @@ fn dnsmasq_unicast_answers_reach_the_unconfigured_host() {
 fn only_dhcp_answers_are_taken_before_an_address_and_none_after() {
     let frames = dnsmasq_frames();
     let offer = to_transaction(&frames[1], 1);
-    let mut host = Host::new(CLIENT_MAC, None, dhcp::CLIENT_PORT);
+    let mut host = client_host();
     // Another UDP port (the same frame with destination port 69).
     let mut other_port = offer.clone();
     other_port[36..38].copy_from_slice(&69u16.to_be_bytes());
@@ -607,7 +576,7 @@ fn the_zero_source_is_only_for_the_limited_broadcast() {
             self.result = Some(raw.prepare_from(zero, init).and_then(|out| out.send()));
         }
     }
-    let mut host = Host::new(CLIENT_MAC, None, dhcp::CLIENT_PORT);
+    let mut host = client_host();
     let mut unicast = FromZero {
         dst: SERVER,
         result: None,
