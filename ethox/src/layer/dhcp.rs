@@ -96,10 +96,9 @@
 //! assert!(wake >= Instant::from_secs(4) && wake <= Instant::from_secs(6));
 //! ```
 //!
-//! A host running other UDP services on the same endpoint hands the
-//! client the datagrams for port 68 and the others to the rest (the client
-//! ignores datagrams for other ports, so passing it everything is also
-//! correct).
+//! A host running other UDP services on the same endpoint combines them
+//! with [`Client::and`]: `udp.recv(client.and(&mut resolver))` hands the
+//! client the datagrams for port 68 and the others to the resolver.
 //!
 //! Limits: no address conflict check (the ARP probe and DECLINE of RFC
 //! 2131 section 4.4.1, RFC 5227), no INIT-REBOOT (a restarted client
@@ -851,6 +850,54 @@ fn lease_times(
     let t1 = t1.map_or(lease / 2, u64::from).min(t2);
     let at = |secs: u64| Some(start + Duration::from_secs(secs));
     (Some(Duration::from_secs(lease)), at(t1), at(t2), at(lease))
+}
+
+/// The client and another UDP service behind one UDP endpoint (built by
+/// [`Client::and`]): datagrams to port 68 go to the client, the rest to
+/// the other service; a lent buffer goes to the client when it has a
+/// message due, else to the other service.
+pub struct WithService<'c, S> {
+    client: &'c mut Client,
+    other: S,
+}
+
+impl Client {
+    /// Shares the UDP endpoint with `other` (a DNS resolver, an
+    /// application), so that one receive tree and one send tree serve
+    /// both:
+    ///
+    /// ```text
+    /// nic.rx(n, eth.recv(ip.recv(udp.recv(client.and(&mut resolver)))))?;
+    /// nic.tx(n, eth.send(ip.send(udp.send(client.and(&mut resolver)))))?;
+    /// ```
+    pub fn and<S>(&mut self, other: S) -> WithService<'_, S> {
+        WithService {
+            client: self,
+            other,
+        }
+    }
+}
+
+impl<D: Device, S: udp::Recv<D>> udp::Recv<D> for WithService<'_, S> {
+    fn receive(&mut self, datagram: udp::In<'_, '_, '_, D>) {
+        if datagram.dst().1 == CLIENT_PORT {
+            udp::Recv::receive(&mut *self.client, datagram)
+        } else {
+            self.other.receive(datagram)
+        }
+    }
+}
+
+impl<D: Device, S: udp::Send<D>> udp::Send<D> for WithService<'_, S> {
+    fn send(&mut self, raw: udp::Raw<'_, '_, '_, D>) {
+        let now = raw.info().timestamp;
+        self.client.poll(now);
+        if self.client.pending_message(now).is_some() {
+            udp::Send::send(&mut *self.client, raw)
+        } else {
+            self.other.send(raw)
+        }
+    }
 }
 
 impl<D: Device> udp::Recv<D> for Client {
