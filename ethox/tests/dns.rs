@@ -352,34 +352,6 @@ fn silence_times_out_after_every_attempt() {
     );
 }
 
-/// DHCP on port 68 and the resolver on the rest, behind one UDP endpoint.
-struct Services {
-    dhcp: Client,
-    dns: Resolver<'static>,
-}
-
-impl udp::Recv<Nic> for Services {
-    fn receive(&mut self, datagram: udp::In<'_, '_, '_, Nic>) {
-        if datagram.dst().1 == dhcp::CLIENT_PORT {
-            self.dhcp.receive(datagram)
-        } else {
-            self.dns.receive(datagram)
-        }
-    }
-}
-
-impl udp::Send<Nic> for Services {
-    fn send(&mut self, raw: udp::Raw<'_, '_, '_, Nic>) {
-        let now = raw.info().timestamp;
-        self.dhcp.poll(now);
-        if self.dhcp.pending_message(now).is_some() {
-            self.dhcp.send(raw)
-        } else {
-            self.dns.send(raw)
-        }
-    }
-}
-
 /// A DHCP server handing out 10.0.0.1 with the DNS server 10.0.0.2, next
 /// to the DNS server, answering to the broadcast address.
 struct Both {
@@ -432,14 +404,12 @@ fn a_host_configured_by_dhcp_resolves_with_its_dns_server() {
     let mut host = Host::new(1, None);
     host.udp.bind(dhcp::CLIENT_PORT).unwrap();
     let slots: &'static mut [QuerySlot] = Box::leak(Box::new([QuerySlot::EMPTY; 2]));
-    let mut services = Services {
-        dhcp: Client::new(
-            EthernetAddress([2, 0, 0, 0, 0, 1]),
-            5,
-            dhcp::Config::default(),
-        ),
-        dns: Resolver::new(slots, 6),
-    };
+    let mut client = Client::new(
+        EthernetAddress([2, 0, 0, 0, 0, 1]),
+        5,
+        dhcp::Config::default(),
+    );
+    let mut resolver = Resolver::new(slots, 6);
     let mut server_host = Host::new(2, Some(SERVER));
     server_host.udp.bind(dhcp::SERVER_PORT).unwrap();
     server_host.udp.bind(dns_wire::PORT).unwrap();
@@ -453,29 +423,26 @@ fn a_host_configured_by_dhcp_resolves_with_its_dns_server() {
     for _ in 0..20 {
         host.nic.set_time(now);
         server_host.nic.set_time(now);
-        host.send(&mut services);
+        host.send(client.and(&mut resolver));
         MemoryLink::transfer(&mut host.nic, &mut server_host.nic);
         server_host.receive(&mut server);
         server_host.send(&mut server);
         MemoryLink::transfer(&mut server_host.nic, &mut host.nic);
-        host.receive(&mut services);
-        if let Some(dhcp::Event::Configured(lease)) =
-            services.dhcp.apply(&mut host.ip, now).unwrap()
-        {
+        host.receive(client.and(&mut resolver));
+        if let Some(dhcp::Event::Configured(lease)) = client.apply(&mut host.ip, now).unwrap() {
             let servers: Vec<IpAddr> = lease.dns_servers().iter().map(|a| IpAddr::V4(*a)).collect();
-            services.dns.set_servers(&servers);
+            resolver.set_servers(&servers);
             query = Some(
-                services
-                    .dns
+                resolver
                     .query(&mut host.udp, "host.example.test", QueryType::A, now)
                     .unwrap(),
             );
         }
-        if let Some(result) = query.and_then(|handle| services.dns.take(handle, &mut host.udp)) {
+        if let Some(result) = query.and_then(|handle| resolver.take(handle, &mut host.udp)) {
             answer = Some(result);
             break;
         }
-        let next = [services.dhcp.next_deadline(), services.dns.next_deadline()]
+        let next = [client.next_deadline(), resolver.next_deadline()]
             .into_iter()
             .flatten()
             .min();
