@@ -190,6 +190,45 @@ enum_with_unknown! {
     }
 }
 
+impl fmt::Display for RecordType {
+    /// The mnemonic of RFC 1035 3.2.2 (`AAAA`, `CNAME`), or `TYPE` and the
+    /// number (RFC 3597 5).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            RecordType::A => "A",
+            RecordType::Ns => "NS",
+            RecordType::Cname => "CNAME",
+            RecordType::Soa => "SOA",
+            RecordType::Ptr => "PTR",
+            RecordType::Mx => "MX",
+            RecordType::Txt => "TXT",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Srv => "SRV",
+            RecordType::Opt => "OPT",
+            RecordType::Any => "ANY",
+            RecordType::Unknown(n) => return write!(f, "TYPE{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
+impl fmt::Display for Rcode {
+    /// The names tools print (`NXDOMAIN`, `SERVFAIL`), or `RCODE` and the
+    /// number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Rcode::NoError => "NOERROR",
+            Rcode::FormatError => "FORMERR",
+            Rcode::ServerFailure => "SERVFAIL",
+            Rcode::NameError => "NXDOMAIN",
+            Rcode::NotImplemented => "NOTIMP",
+            Rcode::Refused => "REFUSED",
+            Rcode::Unknown(n) => return write!(f, "RCODE{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
 /// The header's fields other than the section counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DnsHeader {
@@ -811,10 +850,10 @@ impl fmt::Display for DnsMessage<'_> {
         };
         write!(f, "DNS {kind} id 0x{:04x}", self.header.id)?;
         if self.header.response && self.header.rcode != Rcode::NoError {
-            write!(f, " {:?}", self.header.rcode)?;
+            write!(f, " {}", self.header.rcode)?;
         }
         if let Some(q) = self.questions().next() {
-            write!(f, " {:?} {}", q.qtype, q.name)?;
+            write!(f, " {} {}", q.qtype, q.name)?;
         }
         if self.header.response {
             write!(f, " answers {}", self.counts[1])?;
@@ -1156,7 +1195,7 @@ mod tests {
         assert_eq!(nx.header().rcode, Rcode::NameError);
         assert_eq!(
             nx.to_string(),
-            "DNS response id 0x1004 NameError A nx.example.test answers 0"
+            "DNS response id 0x1004 NXDOMAIN A nx.example.test answers 0"
         );
     }
 
@@ -1455,6 +1494,14 @@ mod tests {
         assert!(root.is_root());
         assert_eq!(root.to_string(), ".");
         assert_eq!(std::format!("{root:?}"), "Name(.)");
+    }
+
+    #[test]
+    fn types_and_codes_print_as_tools_print_them() {
+        assert_eq!(RecordType::Aaaa.to_string(), "AAAA");
+        assert_eq!(RecordType::from(99).to_string(), "TYPE99");
+        assert_eq!(Rcode::ServerFailure.to_string(), "SERVFAIL");
+        assert_eq!(Rcode::from(9).to_string(), "RCODE9");
     }
 
     #[test]
