@@ -27,7 +27,9 @@
 //!   discovery and SLAAC, routes, fragmentation and reassembly, multicast
 //!   groups, ICMP errors), [`layer::icmp`] (echo), [`layer::udp`],
 //!   [`layer::tcp`] (connections whose bytes live in the application's
-//!   buffers); each wraps the next layer's handler.
+//!   buffers); each wraps the next layer's handler. Services over UDP:
+//!   [`layer::dhcp`] (a DHCPv4 client that configures the IP layer) and
+//!   [`layer::dns`] (a stub resolver).
 //! * [`storage`]: byte rings and out-of-order assemblers over caller
 //!   memory.
 //! * [`time`], [`managed`]: time without a clock, storage without an

@@ -4,8 +4,8 @@
 //! place, ICMP errors for refused packets, malformed frames, neighbor
 //! revalidation after the cache lifetime, captured IPv4 and IPv6
 //! fragments put back together by the reassembler; a TCP bulk transfer
-//! with a lost segment, and its close through TIME-WAIT) and must count
-//! zero allocations.
+//! with a lost segment, and its close through TIME-WAIT; a DHCP lease, its
+//! renewal and DNS queries) and must count zero allocations.
 //!
 //! All storage (NIC buffers, address tables, neighbor caches, routes,
 //! reassembly buffers, the TCP connection table and ring buffers) is
@@ -909,4 +909,202 @@ fn tcp_bulk_transfer_and_close_allocate_nothing() {
         b.tcp.stats().rx_segments > TCP_BYTES / 1460,
         "the stream went in full segments"
     );
+}
+
+/// A DHCP server leasing A4 for 1000 s with the DNS server B4, and a DNS
+/// server answering every A query with B4; both build their answers in
+/// the frame, from state in fixed fields.
+#[derive(Default)]
+struct UdpServers {
+    dhcp_owed: Option<(ethox::wire::dhcpv4::DhcpMessageType, u32, Ipv4Addr)>,
+    /// The query to answer: its bytes, length and sender.
+    dns_owed: Option<([u8; 300], usize, (IpAddr, u16))>,
+}
+
+impl ethox::layer::udp::Recv<Nic> for UdpServers {
+    fn receive(&mut self, datagram: ethox::layer::udp::In<'_, '_, '_, Nic>) {
+        use ethox::wire::dhcpv4::{DhcpMessageType, DhcpPacket, DhcpRepr};
+        let payload = datagram.payload();
+        if datagram.dst().1 == 53 {
+            let mut query = [0u8; 300];
+            if let Some(slot) = query.get_mut(..payload.len()) {
+                slot.copy_from_slice(payload);
+                self.dns_owed = Some((query, payload.len(), datagram.src()));
+            }
+            return;
+        }
+        let Ok(repr) = DhcpPacket::new_checked(payload).and_then(|p| DhcpRepr::parse(&p)) else {
+            return;
+        };
+        let answer = match repr.message_type {
+            DhcpMessageType::Discover => DhcpMessageType::Offer,
+            DhcpMessageType::Request => DhcpMessageType::Ack,
+            _ => return,
+        };
+        let to = if repr.client_ip.is_unspecified() {
+            Ipv4Addr::BROADCAST
+        } else {
+            repr.client_ip
+        };
+        self.dhcp_owed = Some((answer, repr.transaction_id, to));
+    }
+}
+
+impl ethox::layer::udp::Send<Nic> for UdpServers {
+    fn send(&mut self, raw: ethox::layer::udp::Raw<'_, '_, '_, Nic>) {
+        use ethox::layer::udp::Init;
+        use ethox::wire::dhcpv4::{DhcpPacket, DhcpRepr, Ipv4List};
+        use ethox::wire::dns::{Class, DnsHeader, DnsMessage, MessageWriter, RecordType};
+        if let Some((kind, xid, to)) = self.dhcp_owed {
+            let mut repr = DhcpRepr::new(kind, xid, MAC_A);
+            repr.your_ip = A4;
+            repr.server_identifier = Some(B4);
+            repr.lease_duration = Some(1000);
+            repr.subnet_mask = Some(Ipv4Addr::new(255, 255, 255, 0));
+            repr.dns_servers = Ipv4List::new(&[[10, 0, 0, 2]]);
+            let init = Init {
+                src_port: 67,
+                dst: (IpAddr::V4(to), 68),
+                payload_len: repr.buffer_len(),
+            };
+            if let Ok(mut out) = raw.prepare(init) {
+                let _ = repr.emit(&mut DhcpPacket::new_unchecked(out.payload_mut()));
+                if out.send().is_ok() {
+                    self.dhcp_owed = None;
+                }
+            }
+            return;
+        }
+        let Some((query, len, (to, port))) = self.dns_owed else {
+            return;
+        };
+        let Ok(message) = DnsMessage::parse(&query[..len]) else {
+            self.dns_owed = None;
+            return;
+        };
+        // Question copied back, one A record pointing at it: 16 bytes more.
+        let init = Init {
+            src_port: 53,
+            dst: (to, port),
+            payload_len: len + 16,
+        };
+        let Ok(mut out) = raw.prepare(init) else {
+            return;
+        };
+        let id = message.header().id;
+        let written = MessageWriter::new(out.payload_mut(), &DnsHeader::response(id)).and_then(
+            |mut writer| {
+                writer.question(&query[12..len - 4], RecordType::A, Class::In)?;
+                writer.record(&[0xc0, 12], RecordType::A, Class::In, 60, &B4.octets())?;
+                Ok(writer.finish())
+            },
+        );
+        if written == Ok(len + 16) && out.send().is_ok() {
+            self.dns_owed = None;
+        }
+    }
+}
+
+#[test]
+fn dhcp_lease_renewal_and_dns_queries_allocate_nothing() {
+    use ethox::layer::dhcp::{self, Client, State};
+    use ethox::layer::dns::{QuerySlot, QueryType, Resolver};
+    use ethox::layer::udp;
+
+    /// Queries resolved in the measured section.
+    const QUERIES: usize = 200;
+
+    // Set-up: everything allocated here.
+    let new_ip = || {
+        ip::Endpoint::new(
+            leak(vec![None; 2]),
+            Routes::new(leak(vec![None; 2])),
+            NeighborCache::new(leak(vec![Neighbor::EMPTY; 4]), NeighborConfig::default()),
+            NeighborCache::new(leak(vec![]), NeighborConfig::default()),
+        )
+    };
+    let mut nic_a = Nic::new(vec![0; SLOTS * 1514], 1514).unwrap();
+    let mut nic_b = Nic::new(vec![0; SLOTS * 1514], 1514).unwrap();
+    let (mut eth_a, mut eth_b) = (eth::Endpoint::new(MAC_A), eth::Endpoint::new(MAC_B));
+    let (mut ip_a, mut ip_b) = (new_ip(), new_ip());
+    assert!(ip_b.add_addr(IpCidr::new(IpAddr::V4(B4), 24).unwrap()));
+    let mut udp_a = udp::Endpoint::new(leak(vec![None; 4]), 1);
+    let mut udp_b = udp::Endpoint::new(leak(vec![None; 4]), 2);
+    udp_a.bind(dhcp::CLIENT_PORT).unwrap();
+    udp_b.bind(dhcp::SERVER_PORT).unwrap();
+    udp_b.bind(53).unwrap();
+    let mut client = Client::new(MAC_A, 3, dhcp::Config::default());
+    let mut resolver = Resolver::new(leak(vec![QuerySlot::EMPTY; 2]), 4);
+    let mut servers = UdpServers::default();
+
+    let ((bound, renewed, answers), allocations) = measure(|| {
+        let mut now = Instant::from_secs(1);
+        let mut bound = false;
+        let mut renewed = false;
+        let mut answers = 0;
+        let mut query = None;
+        let mut queries = 0;
+        for _ in 0..(4 * QUERIES) {
+            nic_a.set_time(now);
+            nic_b.set_time(now);
+            nic_a
+                .tx(
+                    SLOTS,
+                    eth_a.send(ip_a.send(udp_a.send(client.and(&mut resolver)))),
+                )
+                .unwrap();
+            MemoryLink::transfer(&mut nic_a, &mut nic_b);
+            nic_b
+                .rx(SLOTS, eth_b.recv(ip_b.recv(udp_b.recv(&mut servers))))
+                .unwrap();
+            nic_b
+                .tx(SLOTS, eth_b.send(ip_b.send(udp_b.send(&mut servers))))
+                .unwrap();
+            MemoryLink::transfer(&mut nic_b, &mut nic_a);
+            nic_a
+                .rx(
+                    SLOTS,
+                    eth_a.recv(ip_a.recv(udp_a.recv(client.and(&mut resolver)))),
+                )
+                .unwrap();
+            if let Ok(Some(dhcp::Event::Configured(lease))) = client.apply(&mut ip_a, now) {
+                let mut addrs = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); 3];
+                for (slot, addr) in addrs.iter_mut().zip(lease.dns_servers()) {
+                    *slot = IpAddr::V4(*addr);
+                }
+                resolver.set_servers(&addrs[..lease.dns_servers().len()]);
+                bound = true;
+            }
+            if let Some(result) = query.and_then(|handle| resolver.take(handle, &mut udp_a)) {
+                answers += usize::from(result.is_ok_and(|a| a.addrs() == [IpAddr::V4(B4)]));
+                query = None;
+            }
+            if bound && query.is_none() && queries < QUERIES {
+                query = resolver
+                    .query(&mut udp_a, "name.example.test", QueryType::A, now)
+                    .ok();
+                queries += 1;
+            }
+            if renewed && client.state() == State::Bound {
+                break;
+            }
+            if queries == QUERIES && query.is_none() && !renewed {
+                // Jump to T1 and renew.
+                now = client.next_deadline().unwrap_or(now);
+                renewed = true;
+                continue;
+            }
+            let next = [client.next_deadline(), resolver.next_deadline()]
+                .into_iter()
+                .flatten()
+                .min();
+            now = now.max(next.unwrap_or(now));
+        }
+        (bound, renewed && client.state() == State::Bound, answers)
+    });
+    assert!(bound && renewed);
+    assert_eq!(answers, QUERIES);
+    assert_eq!(client.stats().rx_acks, 2);
+    assert_eq!(resolver.stats().rx_answers, QUERIES as u64);
+    assert_eq!(allocations, 0, "allocations during DHCP and DNS traffic");
 }

@@ -9,8 +9,10 @@
 //! On receive it answers ARP requests for its addresses in place, learns
 //! from ARP traffic (RFC 826), validates IPv4 packets, keeps only those
 //! for this host (its unicast addresses, the limited and subnet-directed
-//! broadcasts, all-hosts multicast) and hands them up as [`In`]. Every
-//! dropped packet is counted in [`IpStats`] by reason.
+//! broadcasts, all-hosts multicast) and hands them up as [`In`]. While it
+//! has no IPv4 address it also takes DHCP answers unicast to the address
+//! a server offers (RFC 2131 section 4.1). Every dropped packet is counted
+//! in [`IpStats`] by reason.
 //!
 //! On send, [`Raw::prepare`] routes the destination, resolves the next
 //! hop's hardware address and writes the IP header. While the next hop is
@@ -769,6 +771,25 @@ impl<'a> Endpoint<'a> {
                 .any(|c| c.address() == dst || c.broadcast() == Some(dst))
     }
 
+    /// Whether a unicast IPv4 packet not addressed to this host is a DHCP
+    /// server's answer that a host without any IPv4 address must take in.
+    ///
+    /// A server answers a client that did not set the broadcast flag by
+    /// unicast to the address it offers (`yiaddr`) and the client's
+    /// hardware address (RFC 2131 section 4.1), before the client has that
+    /// address; the Ethernet layer already checked the hardware address.
+    /// Only UDP from port 67 to port 68, unfragmented, and only while the
+    /// host has no IPv4 address at all, so nothing else changes for a
+    /// configured host.
+    fn accepts_unconfigured_dhcp(&self, repr: &Ipv4Repr, bytes: &[u8], header_len: usize) -> bool {
+        const PORTS: [u8; 4] = [0, 67, 0, 68];
+        repr.protocol == IpProtocol::Udp
+            && !repr.is_fragment()
+            && ipv4::classify(repr.dst) == Ipv4Class::Unicast
+            && bytes.get(header_len..header_len + 4) == Some(&PORTS[..])
+            && self.v4_addrs().next().is_none()
+    }
+
     /// The source address for a packet to `dst` leaving through `next_hop`:
     /// an address whose prefix holds the next hop, else the first IPv4
     /// address.
@@ -918,7 +939,7 @@ impl<'a> Endpoint<'a> {
                 return None;
             }
         };
-        if !self.accepts_v4(repr.dst) {
+        if !self.accepts_v4(repr.dst) && !self.accepts_unconfigured_dhcp(&repr, bytes, header_len) {
             self.state.stats.rx_not_for_us += 1;
             net_drop!("ip: dropped: rx_not_for_us");
             return None;
@@ -2271,6 +2292,10 @@ fn header_for(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Init {
     /// The source address; `None` picks one of this host's addresses.
+    /// `Some(0.0.0.0)` is allowed with the destination 255.255.255.255
+    /// only, for a host that has no address yet (a DHCP client, RFC 2131
+    /// section 4.1): the frame goes to the Ethernet broadcast address
+    /// without route or resolution.
     pub src: Option<IpAddr>,
     /// The destination.
     pub dst: IpAddr,
@@ -2510,6 +2535,15 @@ fn resolve<'p, 'd, D: Device>(
     ),
     Error,
 > {
+    // A host being configured sends from 0.0.0.0 to the limited broadcast
+    // (RFC 1122 3.2.1.3, RFC 2131 4.1): no route, no resolution, no
+    // address of its own needed.
+    if init.src == Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        && init.dst == IpAddr::V4(Ipv4Addr::BROADCAST)
+    {
+        let src = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        return Ok((frame, EthernetAddress::BROADCAST, src, endpoint));
+    }
     let now = frame.info().timestamp;
     let resolved = match init.dst {
         IpAddr::V4(dst) => endpoint

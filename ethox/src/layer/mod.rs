@@ -16,11 +16,14 @@
 //! written, payload writable; `send()` queues it). An `In` can become an
 //! `Out` in place to answer without copying the payload.
 
+pub mod dhcp;
+pub mod dns;
 pub mod eth;
 pub mod icmp;
 pub mod ip;
 pub mod neighbor;
 pub mod reassembly;
+mod rng;
 pub mod route;
 pub mod tcp;
 pub mod udp;

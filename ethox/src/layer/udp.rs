@@ -675,6 +675,23 @@ impl<'u, 'p, 'd, D: Device> Raw<'u, 'p, 'd, D> {
     /// request, and the datagram should be tried again later.
     #[inline(always)]
     pub fn prepare(self, init: Init) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
+        self.prepare_with_source(None, init)
+    }
+
+    /// [`prepare`](Self::prepare) with the source address `src` instead of
+    /// one the IP layer picks: one of this host's addresses, or 0.0.0.0 to
+    /// the limited broadcast 255.255.255.255 while the host has no address
+    /// (a DHCP client; see [`ip::Init::src`]).
+    pub fn prepare_from(self, src: IpAddr, init: Init) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
+        self.prepare_with_source(Some(src), init)
+    }
+
+    #[inline(always)]
+    fn prepare_with_source(
+        self,
+        src: Option<IpAddr>,
+        init: Init,
+    ) -> Result<Out<'u, 'p, 'd, D>, UdpError> {
         let Raw { ip, stats } = self;
         let (dst, dst_port) = init.dst;
         let repr = UdpRepr {
@@ -687,7 +704,7 @@ impl<'u, 'p, 'd, D: Device> Raw<'u, 'p, 'd, D> {
         } else {
             datagram_len(init.payload_len).and_then(|len| {
                 let ip_init = ip::Init {
-                    src: None,
+                    src,
                     dst,
                     protocol: IpProtocol::Udp,
                     payload_len: len,

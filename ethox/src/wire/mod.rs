@@ -26,6 +26,7 @@ pub mod ip;
 
 pub mod arp;
 pub mod dhcpv4;
+pub mod dns;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod igmp;

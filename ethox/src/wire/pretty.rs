@@ -29,6 +29,7 @@ use core::fmt;
 
 use super::arp::{ArpPacket, ArpRepr};
 use super::dhcpv4::{self, DhcpPacket, DhcpRepr};
+use super::dns::{self, DnsMessage};
 use super::ethernet::{EtherType, EthernetFrame, EthernetRepr};
 use super::icmpv4::{Icmpv4Packet, Icmpv4Repr};
 use super::icmpv6::{Icmpv6Packet, Icmpv6Repr};
@@ -293,6 +294,8 @@ fn fmt_transport(
                     if ports.contains(&dhcpv4::SERVER_PORT) && ports.contains(&dhcpv4::CLIENT_PORT)
                     {
                         fmt_dhcp(f, packet.payload())?;
+                    } else if ports.contains(&dns::PORT) {
+                        fmt_dns(f, packet.payload())?;
                     }
                     Ok(())
                 }
@@ -350,6 +353,13 @@ fn fmt_transport(
         }
         IpProtocol::Ipv6NoNxt => f.write_str("no next header"),
         other => write!(f, "{other} len {}", payload.len()),
+    }
+}
+
+fn fmt_dns(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    match DnsMessage::parse(bytes) {
+        Ok(message) => write!(f, ": {message}"),
+        Err(err) => write!(f, ": DNS [{err}]"),
     }
 }
 
