@@ -21,7 +21,8 @@
 //! its ring buffer's bytes as they are and drops what it reads, so what is
 //! measured is the stack and the TAP. Retransmissions are counted on both
 //! sides: ethox's from the connection's counters, the kernel's from
-//! `RetransSegs` in `/proc/net/snmp` (the whole namespace).
+//! `/proc/net/snmp` and `/proc/net/netstat` (the whole namespace), with
+//! the frames the TAP dropped.
 //!
 //! ```sh
 //! ip netns add bench && ip netns exec bench sh -c '
@@ -42,7 +43,7 @@ use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::nic::Device;
 use ethox::wire::IpAddr;
 use ethox_examples::cli::{Flag, Program};
-use ethox_examples::{NoUdp, Sizes, Stack, StackRunner, Waitable};
+use ethox_examples::{NicKind, NoUdp, Sizes, Stack, StackRunner, Waitable};
 
 const PROGRAM: Program = Program {
     name: "benchmark",
@@ -285,16 +286,72 @@ fn client(
     })
 }
 
-/// The namespace's count of TCP segments the kernel retransmitted.
-fn kernel_retransmissions() -> Option<u64> {
-    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
-    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
-    let names = tcp.next()?.split_whitespace();
-    let values = tcp.next()?.split_whitespace();
-    names
-        .zip(values)
-        .find(|(name, _)| *name == "RetransSegs")
-        .and_then(|(_, value)| value.parse().ok())
+/// The kernel's counters that say why a transfer slowed, for the
+/// namespace the program runs in (all of its traffic is the benchmark's).
+#[derive(Debug, Clone, Copy, Default)]
+struct KernelCounters {
+    /// TCP segments retransmitted (`RetransSegs`).
+    retransmitted: u64,
+    /// Of those, tail loss probes, fast retransmits and timeouts.
+    loss_probes: u64,
+    fast_retransmits: u64,
+    timeouts: u64,
+    /// Frames the TAP dropped: towards ethox (its queue was full because
+    /// ethox did not read in time) and from ethox.
+    tap_tx_dropped: u64,
+    tap_rx_dropped: u64,
+}
+
+impl KernelCounters {
+    fn read(tap: Option<&str>) -> KernelCounters {
+        let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+        let netstat = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+        let interface = |name: &str| {
+            tap.and_then(|tap| {
+                std::fs::read_to_string(format!("/sys/class/net/{tap}/statistics/{name}")).ok()
+            })
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0)
+        };
+        KernelCounters {
+            retransmitted: counter(&snmp, "Tcp:", "RetransSegs"),
+            loss_probes: counter(&netstat, "TcpExt:", "TCPLossProbes"),
+            fast_retransmits: counter(&netstat, "TcpExt:", "TCPFastRetrans"),
+            timeouts: counter(&netstat, "TcpExt:", "TCPTimeouts"),
+            tap_tx_dropped: interface("tx_dropped"),
+            tap_rx_dropped: interface("rx_dropped"),
+        }
+    }
+
+    /// What changed since `before`.
+    fn since(self, before: KernelCounters) -> KernelCounters {
+        KernelCounters {
+            retransmitted: self.retransmitted.saturating_sub(before.retransmitted),
+            loss_probes: self.loss_probes.saturating_sub(before.loss_probes),
+            fast_retransmits: self
+                .fast_retransmits
+                .saturating_sub(before.fast_retransmits),
+            timeouts: self.timeouts.saturating_sub(before.timeouts),
+            tap_tx_dropped: self.tap_tx_dropped.saturating_sub(before.tap_tx_dropped),
+            tap_rx_dropped: self.tap_rx_dropped.saturating_sub(before.tap_rx_dropped),
+        }
+    }
+}
+
+/// Counter `name` of a `/proc/net/snmp`-style table: a line of names and
+/// a line of values, both starting with `prefix`. 0 if absent.
+fn counter(table: &str, prefix: &str, name: &str) -> u64 {
+    let mut lines = table.lines().filter(|l| l.starts_with(prefix));
+    while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
+        if let Some((_, value)) = names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(n, _)| *n == name)
+        {
+            return value.parse().unwrap_or(0);
+        }
+    }
+    0
 }
 
 struct Run {
@@ -328,7 +385,11 @@ impl StackRunner for Run {
                 Mode::Writer => "the kernel writes, ethox receives (port 1235)",
             }
         );
-        let kernel_before = kernel_retransmissions();
+        let tap = match &stack.link.nic {
+            NicKind::Tap(name) => Some(name.clone()),
+            NicKind::Raw(_) => None,
+        };
+        let kernel_before = KernelCounters::read(tap.as_deref());
         let (mode, limit) = (self.mode, self.limit);
         let thread: JoinHandle<_> = std::thread::spawn(move || client(mode, target, size, limit));
         let deadline = WallClock::now() + self.limit + Duration::from_secs(10);
@@ -350,10 +411,7 @@ impl StackRunner for Run {
         let report = thread
             .join()
             .map_err(|_| "the client thread panicked".to_string())??;
-        let kernel = match (kernel_before, kernel_retransmissions()) {
-            (Some(before), Some(after)) => after.saturating_sub(before).to_string(),
-            _ => "unknown".to_string(),
-        };
+        let kernel = KernelCounters::read(tap.as_deref()).since(kernel_before);
         let ethox_bytes = match self.mode {
             Mode::Reader => self.bench.sent,
             Mode::Writer => self.bench.received,
@@ -369,16 +427,26 @@ impl StackRunner for Run {
         );
         let stats = self.bench.stats.unwrap_or_default();
         println!(
-            "retransmissions: ethox {} ({} fast retransmits, {} timeouts), kernel {kernel}",
-            stats.retransmissions, stats.fast_retransmits, stats.timeouts
+            "retransmissions: ethox {} ({} fast retransmits, {} timeouts), \
+kernel {} ({} fast retransmits, {} timeouts, {} loss probes)",
+            stats.retransmissions,
+            stats.fast_retransmits,
+            stats.timeouts,
+            kernel.retransmitted,
+            kernel.fast_retransmits,
+            kernel.timeouts,
+            kernel.loss_probes
         );
         println!(
-            "ethox: {} segments sent, {} received, {} out of order, srtt {:?}, cwnd {}",
+            "ethox: {} segments sent, {} received, {} out of order, srtt {:?}, cwnd {}; \
+TAP drops: {} towards ethox, {} from ethox",
             stats.segments_sent,
             stats.segments_received,
             stats.out_of_order,
             stats.srtt.unwrap_or_default(),
-            stats.cwnd
+            stats.cwnd,
+            kernel.tap_tx_dropped,
+            kernel.tap_rx_dropped
         );
         if report.bytes != size || ethox_bytes != size {
             return Err(format!(
