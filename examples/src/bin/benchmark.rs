@@ -76,6 +76,13 @@ and the retransmissions of both sides.",
     link: true,
 };
 
+/// Out-of-order ranges a receive buffer holds. A window of hundreds of
+/// segments with a few percent loss has tens of holes at a time, and a
+/// segment that would open a hole more than the buffer tracks is refused
+/// and sent again: with the default 4, 64 MiB at 1% loss each way took
+/// 12 s (0.04 Gbit/s, the kernel resending a third of the segments).
+const GAPS: usize = 64;
+
 /// Where ethox sends: the kernel's reader connects here.
 const PORT_SEND: u16 = 1234;
 /// Where ethox receives: the kernel's writer connects here.
@@ -103,7 +110,7 @@ impl Mode {
 struct Conn {
     handle: Handle,
     send: RingSendBuffer<'static>,
-    recv: RingRecvBuffer<'static>,
+    recv: RingRecvBuffer<'static, GAPS>,
     /// The local port, once established (it says what to do).
     port: Option<u16>,
     /// Bytes queued for sending.
@@ -144,7 +151,7 @@ impl Io for Bench {
             *slot = Some(Conn {
                 handle: conn,
                 send: RingSendBuffer::new(vec![0; self.buffer]),
-                recv: RingRecvBuffer::new(vec![0; self.buffer]),
+                recv: RingRecvBuffer::with_gaps(vec![0; self.buffer]),
                 port: None,
                 queued: 0,
                 closing: false,
