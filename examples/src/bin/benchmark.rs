@@ -38,7 +38,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant as WallClock};
 
 use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer};
-use ethox::layer::tcp::connection::ConnectionStats;
+use ethox::layer::tcp::connection::{Config as TcpConfig, ConnectionStats};
 use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::nic::Device;
 use ethox::wire::IpAddr;
@@ -65,6 +65,12 @@ and the retransmissions of both sides.",
             value: "BYTES",
             help: "ethox's send and receive buffer per connection",
             default: "1048576",
+        },
+        Flag {
+            name: "--mtu",
+            value: "BYTES",
+            help: "IP MTU of the TAP (set on it) and the MSS to match",
+            default: "1500",
         },
         Flag {
             name: "--timeout",
@@ -497,7 +503,21 @@ fn main() -> ExitCode {
             tcp_connections: connections,
             tcp_listeners: 2,
         };
-        ethox_examples::open_sized(&link, sizes, Default::default(), Run { mode, bench, limit })?
+        let mtu: usize = args.parse_or("--mtu", 1500)?;
+        let mss = mtu
+            .checked_sub(40)
+            .and_then(|mss| u16::try_from(mss).ok())
+            .filter(|_| mtu >= 576)
+            .ok_or_else(|| format!("--mtu: 576 to 65535, got {mtu}"))?;
+        let mut tcp_config = TcpConfig::default();
+        tcp_config.mss = mss;
+        ethox_examples::open_with_mtu(
+            &link,
+            (mtu != 1500).then_some(mtu),
+            sizes,
+            tcp_config,
+            Run { mode, bench, limit },
+        )?
     })();
     match result {
         Ok(()) => ExitCode::SUCCESS,
