@@ -3,11 +3,13 @@
 # `benchmark` example measures it, beside the kernel talking to itself
 # over a veth pair, and a table of the results.
 #
-# usage: benches/tap_benchmark.sh [SIZE_MIB] [RUNS]     (as root)
+# usage: benches/tap_benchmark.sh [SIZE_MIB] [RUNS] [MTUS]     (as root)
+#   defaults: 1024 MiB, 3 runs, MTUS "1500 9000 65000"
 #
 # * ethox: a namespace whose tap0 is the kernel's end (10.0.0.1/24); the
-#   `benchmark` example (release build) attaches to it as 10.0.0.2 and
-#   runs each mode RUNS times. `reader`: the kernel reads, ethox sends
+#   `benchmark` example (release build) attaches to it as 10.0.0.2, sets
+#   the TAP's MTU (and its MSS to match) and runs each mode RUNS times,
+#   for each MTU. `reader`: the kernel reads, ethox sends
 #   (port 1234); `writer`: the kernel writes, ethox receives (port 1235).
 #   The modes are named for the kernel's client, as in smoltcp.
 # * kernel: two namespaces joined by a veth pair, a Python client and
@@ -24,6 +26,7 @@ cd "$(dirname "$0")/.."
 
 size="${1:-1024}"
 runs="${2:-3}"
+mtus="${3:-1500 9000 65000}"
 ns="ethox-bench-$$"
 va="ethox-bench-a-$$"
 vb="ethox-bench-b-$$"
@@ -55,22 +58,24 @@ ip -n "$ns" link set tap0 up
 stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f %.2f", v[int((NR + 1) / 2)], v[NR] }'; }
 
 rows=()
-for mode in reader writer; do
-    : >"/tmp/$ns.$mode"
-    retrans="?"
-    for _ in $(seq "$runs"); do
-        out="$(ip netns exec "$ns" cargo run --quiet --release -p ethox-examples --bin benchmark -- \
-            --size "$size" "$mode")"
-        echo "$out" | sed "s/^/  $mode: /" >&2
-        echo "$out" | sed -n 's/^throughput: \([0-9.]*\) Gbit\/s$/\1/p' >>"/tmp/$ns.$mode"
-        retrans="$(echo "$out" | sed -n 's/^retransmissions: ethox \([0-9]*\) .*kernel \([0-9]*\) .*/\1 \/ \2/p')"
+for mtu in $mtus; do
+    for mode in reader writer; do
+        : >"/tmp/$ns.$mode"
+        retrans="?"
+        for _ in $(seq "$runs"); do
+            out="$(ip netns exec "$ns" cargo run --quiet --release -p ethox-examples --bin benchmark -- \
+                --size "$size" --mtu "$mtu" "$mode")"
+            echo "$out" | sed "s/^/  $mode, MTU $mtu: /" >&2
+            echo "$out" | sed -n 's/^throughput: \([0-9.]*\) Gbit\/s$/\1/p' >>"/tmp/$ns.$mode"
+            retrans="$(echo "$out" | sed -n 's/^retransmissions: ethox \([0-9]*\) .*kernel \([0-9]*\) .*/\1 \/ \2/p')"
+        done
+        case "$mode" in
+        reader) what="ethox sends, kernel reads" ;;
+        writer) what="kernel writes, ethox receives" ;;
+        esac
+        rows+=("ethox TAP $mode, MTU $mtu|$what|$(stats <"/tmp/$ns.$mode")|$retrans")
+        rm -f "/tmp/$ns.$mode"
     done
-    case "$mode" in
-    reader) what="ethox sends, kernel reads" ;;
-    writer) what="kernel writes, ethox receives" ;;
-    esac
-    rows+=("ethox TAP $mode|$what|$(stats <"/tmp/$ns.$mode")|$retrans")
-    rm -f "/tmp/$ns.$mode"
 done
 
 # The kernel against itself: a Python peer on each end of a veth pair.
@@ -140,7 +145,7 @@ for offloads in on off; do
 done
 
 echo
-echo "TCP throughput, $size MiB per run, $runs runs: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "TCP throughput, $size MiB per run, $runs runs each: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(uname -srm), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '| %-34s | %-30s | %14s | %12s | %21s |\n' test direction "Gbit/s median" "Gbit/s best" "retrans. ethox/kernel"
