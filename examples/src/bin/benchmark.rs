@@ -405,7 +405,11 @@ impl StackRunner for Run {
         };
         let kernel_before = KernelCounters::read(tap.as_deref());
         let (mode, limit) = (self.mode, self.limit);
-        let thread: JoinHandle<_> = std::thread::spawn(move || client(mode, target, size, limit));
+        // Named, so a profile tells its time from the stack's.
+        let thread: JoinHandle<_> = std::thread::Builder::new()
+            .name("kernel-client".into())
+            .spawn(move || client(mode, target, size, limit))
+            .map_err(|err| format!("client thread: {err}"))?;
         let deadline = WallClock::now() + self.limit + Duration::from_secs(10);
         let port = self.mode.port();
         let mut udp = NoUdp;
