@@ -38,7 +38,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant as WallClock};
 
 use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer};
-use ethox::layer::tcp::connection::{Config as TcpConfig, ConnectionStats};
+use ethox::layer::tcp::connection::{Config as TcpConfig, ConnectionStats, State};
 use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::nic::Device;
 use ethox::wire::IpAddr;
@@ -422,6 +422,20 @@ impl StackRunner for Run {
                 }
                 stack.wait(None, Duration::from_millis(10))?;
             }
+        }
+        // The client has closed too: answer its FIN before counting the
+        // kernel's retransmissions, or it probes for the missing ACK.
+        let settle = WallClock::now() + Duration::from_millis(100);
+        while WallClock::now() < settle
+            && self
+                .bench
+                .measured
+                .is_some_and(|h| !matches!(stack.tcp.state(h), State::TimeWait | State::Closed))
+        {
+            if stack.poll(&mut udp, &mut self.bench)? == 0 {
+                stack.wait(None, Duration::from_millis(1))?;
+            }
+            self.bench.step(&mut stack, port);
         }
         if stack.link.pcap.is_some() {
             stack.flush_capture();
