@@ -240,11 +240,28 @@ pub fn open_sized<R: StackRunner>(
     tcp_config: TcpConfig,
     runner: R,
 ) -> Result<R::Output, String> {
-    let storage = vec![0u8; SLOTS * FRAME];
+    open_with_mtu(link, None, sizes, tcp_config, runner)
+}
+
+/// [`open_sized`], with frame buffers for an IP MTU of `mtu` (`None`:
+/// 1500) and a TAP set to it. An AF_PACKET socket keeps its interface's
+/// MTU, which must fit. The TCP MSS is the caller's to match.
+pub fn open_with_mtu<R: StackRunner>(
+    link: &Link,
+    mtu: Option<usize>,
+    sizes: Sizes,
+    tcp_config: TcpConfig,
+    runner: R,
+) -> Result<R::Output, String> {
+    let frame = mtu.map_or(FRAME, |mtu| mtu.saturating_add(FRAME - 1500));
+    let storage = vec![0u8; SLOTS.saturating_mul(frame)];
     match &link.nic {
         NicKind::Tap(name) => {
-            let tap = TapDevice::<_, SLOTS>::open(name, storage)
-                .map_err(|err| format!("tap {name}: {err}"))?;
+            let tap = match mtu {
+                Some(mtu) => TapDevice::<_, SLOTS>::open_with_mtu(name, mtu, storage),
+                None => TapDevice::<_, SLOTS>::open(name, storage),
+            }
+            .map_err(|err| format!("tap {name}: {err}"))?;
             tap.set_up().map_err(|err| format!("tap {name}: {err}"))?;
             Ok(runner.run(Stack::new(tap, link, sizes, tcp_config)?))
         }

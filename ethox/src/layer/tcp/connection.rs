@@ -212,6 +212,10 @@ const SCOREBOARD_RANGES: usize = 8;
 /// The bytes the timestamps option takes in every segment (10, padded).
 const TIMESTAMPS_LEN: usize = 12;
 
+/// How many of the receive buffer's held ranges a run of duplicate ACKs
+/// reports between them (see [`Connection::sack_blocks`]).
+const SACK_REPORTED_RANGES: usize = 32;
+
 /// The longest the persist (zero-window probe) timer backs off to.
 const MAX_PERSIST: Duration = Duration::from_secs(60);
 
@@ -491,6 +495,9 @@ pub struct Connection<C = Congestion> {
     /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
     /// 4.2), also when several arrive before the next poll.
     dup_acks_owed: u16,
+    /// Duplicate ACKs sent so far of the owed run: each names other held
+    /// ranges after the most recent one.
+    dup_acks_paid: u16,
     ack_delayed_until: Option<Instant>,
     /// Full segments received since the last ACK.
     unacked_segments: u8,
@@ -609,6 +616,7 @@ impl<C: CongestionControl> Connection<C> {
             syn_sent: 0,
             ack_now: false,
             dup_acks_owed: 0,
+            dup_acks_paid: 0,
             ack_delayed_until: None,
             unacked_segments: 0,
             cwnd_limited: false,
@@ -1540,6 +1548,7 @@ impl<C: CongestionControl> Connection<C> {
         // The ACK of new data is no duplicate; owed ones would now look
         // like duplicates of it.
         self.dup_acks_owed = 0;
+        self.dup_acks_paid = 0;
         self.stats.bytes_received += advanced as u64;
         reaction.readable = true;
         if advanced > data.len() {
@@ -1597,6 +1606,7 @@ impl<C: CongestionControl> Connection<C> {
         self.keep_alive_at = None;
         self.ack_now = false;
         self.dup_acks_owed = 0;
+        self.dup_acks_paid = 0;
     }
 
     // ------------------------------------------------------------------
@@ -1912,15 +1922,40 @@ impl<C: CongestionControl> Connection<C> {
             ..TcpRepr::default()
         };
         if self.sack {
-            let mut held = [(0usize, 0usize); 4];
-            let n = recv.held(&mut held).min(held.len());
-            for (slot, &(start, end)) in repr.sack_ranges.iter_mut().zip(&held[..n]) {
-                if start < end {
-                    *slot = Some(((self.rcv_nxt + start).0, (self.rcv_nxt + end).0));
-                }
-            }
+            repr.sack_ranges = self.sack_blocks(recv);
         }
         repr
+    }
+
+    /// The SACK blocks of the next segment (RFC 2018 section 4): the held
+    /// range most recently added to first, then older ones.
+    ///
+    /// A receiver that takes a batch of segments before it sends owes a
+    /// duplicate ACK for each out-of-order one, but builds them all after
+    /// the batch. Were they all to name the same most recent ranges, a
+    /// batch that opened more holes than one ACK has blocks for would
+    /// never report the older ranges, and the sender would resend data
+    /// that arrived. So the duplicates of one run name the older ranges
+    /// in turn, as many new ones each as fit beside the first.
+    fn sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
+        let mut blocks = [None; 4];
+        let mut held = [(0usize, 0usize); SACK_REPORTED_RANGES];
+        let n = recv.held(&mut held).min(held.len());
+        let Some((&first, older)) = held[..n].split_first() else {
+            return blocks;
+        };
+        // Beside the timestamps option three blocks fit, four without it
+        // (RFC 2018 section 3: 40 bytes of options).
+        let room = if self.timestamps { 3 } else { 4 };
+        let others = (room - 1).min(older.len());
+        let turn = usize::from(self.dup_acks_paid).wrapping_mul(room - 1);
+        let chosen = (0..others).map(|k| older[turn.wrapping_add(k) % older.len()]);
+        for (slot, (start, end)) in blocks.iter_mut().zip(core::iter::once(first).chain(chosen)) {
+            if start < end {
+                *slot = Some(((self.rcv_nxt + start).0, (self.rcv_nxt + end).0));
+            }
+        }
+        blocks
     }
 
     /// The RFC 6675 pipe: bytes thought to be in the network.
@@ -2140,6 +2175,10 @@ impl<C: CongestionControl> Connection<C> {
             // A pure ACK pays one owed duplicate; more may be due.
             if repr.payload_len == 0 {
                 self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
+                self.dup_acks_paid = self.dup_acks_paid.wrapping_add(1);
+            }
+            if self.dup_acks_owed == 0 {
+                self.dup_acks_paid = 0;
             }
             self.ack_now = self.dup_acks_owed > 0;
             self.ack_delayed_until = None;
@@ -2265,14 +2304,46 @@ mod tests {
     use super::super::buffer::{RingRecvBuffer, RingSendBuffer};
     use super::*;
 
-    /// A connection with ring buffers over the caller's arrays.
-    struct Side<'s> {
+    /// A connection with ring buffers over the caller's arrays; its
+    /// receive buffer holds `GAPS` out-of-order ranges.
+    struct Side<'s, const GAPS: usize = 4> {
         conn: Connection,
         send: RingSendBuffer<'s>,
-        recv: RingRecvBuffer<'s>,
+        recv: RingRecvBuffer<'s, GAPS>,
     }
 
-    impl Side<'_> {
+    /// Storage for the four buffers of a pair.
+    type PairStorage = [[u8; 64 * 1024]; 4];
+
+    /// A (port 40000) connected to B (port 80) at `now`, default
+    /// configuration, the handshake done.
+    fn established<const GAPS: usize>(
+        storage: &mut PairStorage,
+        now: Instant,
+    ) -> (Side<'_>, Side<'_, GAPS>) {
+        let [a_send, a_recv, b_send, b_recv] = storage;
+        let config = Config::default();
+        let mut a = Side {
+            conn: Connection::connect(40000, 80, SeqNumber(0xffff_f000), now, config),
+            send: RingSendBuffer::new(&mut a_send[..]),
+            recv: RingRecvBuffer::new(&mut a_recv[..]),
+        };
+        let mut frame = [0u8; 1480];
+        let syn = a.poll(now, &mut frame).expect("SYN");
+        let mut b = Side {
+            conn: Connection::accept(&syn, SeqNumber(0x7000_0000), now, config),
+            send: RingSendBuffer::new(&mut b_send[..]),
+            recv: RingRecvBuffer::with_gaps(&mut b_recv[..]),
+        };
+        let syn_ack = b.poll(now, &mut frame).expect("SYN-ACK");
+        a.deliver(now, &syn_ack, &[]);
+        let ack = a.poll(now, &mut frame).expect("ACK");
+        b.deliver(now, &ack, &[]);
+        assert_eq!(b.conn.state(), State::Established);
+        (a, b)
+    }
+
+    impl<const GAPS: usize> Side<'_, GAPS> {
         /// The next segment, sent: header and payload length.
         fn poll(&mut self, now: Instant, payload: &mut [u8]) -> Option<TcpRepr> {
             let t = self.conn.poll_transmit(now, &self.send, &self.recv, 1480)?;
@@ -2300,26 +2371,9 @@ mod tests {
     #[test]
     fn cumulative_ack_with_new_sack_blocks_starts_fast_retransmit() {
         let mut storage = [[0u8; 64 * 1024]; 4];
-        let [a_send, a_recv, b_send, b_recv] = &mut storage;
         let now = Instant::from_secs(100);
-        let config = Config::default();
-        let mut a = Side {
-            conn: Connection::connect(40000, 80, SeqNumber(0xffff_f000), now, config),
-            send: RingSendBuffer::new(&mut a_send[..]),
-            recv: RingRecvBuffer::new(&mut a_recv[..]),
-        };
+        let (mut a, mut b) = established::<4>(&mut storage, now);
         let mut frame = [0u8; 1480];
-        let syn = a.poll(now, &mut frame).expect("SYN");
-        let mut b = Side {
-            conn: Connection::accept(&syn, SeqNumber(0x7000_0000), now, config),
-            send: RingSendBuffer::new(&mut b_send[..]),
-            recv: RingRecvBuffer::new(&mut b_recv[..]),
-        };
-        let syn_ack = b.poll(now, &mut frame).expect("SYN-ACK");
-        a.deliver(now, &syn_ack, &[]);
-        let ack = a.poll(now, &mut frame).expect("ACK");
-        b.deliver(now, &ack, &[]);
-        assert_eq!(b.conn.state(), State::Established);
 
         // Ten full segments (the initial window); the third is lost.
         let now = now + Duration::from_millis(1);
@@ -2348,5 +2402,56 @@ mod tests {
         assert_eq!(again.seq_number, lost);
         assert_eq!(a.conn.stats().retransmissions, 1);
         assert_eq!(a.conn.stats().timeouts, 0);
+    }
+
+    /// A batch that opens more holes than one ACK has SACK blocks for
+    /// (three beside the timestamps) owes a duplicate ACK per
+    /// out-of-order segment. Between them the duplicates must name every
+    /// held range, each led by the most recent one (RFC 2018 section 4):
+    /// were they all alike, the sender would never hear of the older
+    /// ranges and would resend data that arrived.
+    #[test]
+    fn duplicate_acks_of_a_batch_name_every_held_range() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let now = Instant::from_secs(100);
+        // The receiver holds up to 8 ranges: more than an ACK reports.
+        let (mut a, mut b) = established::<8>(&mut storage, now);
+        let mut frame = [0u8; 1480];
+
+        // Ten segments; every other one is lost, from the first: five
+        // held ranges, five duplicate ACKs owed.
+        let now = now + Duration::from_millis(1);
+        assert_eq!(a.send.write(&[0x5a; 10 * 1448]), 10 * 1448);
+        let mut arrived = [(0u32, 0u32); 5];
+        let mut index = 0;
+        while let Some(seg) = a.poll(now, &mut frame) {
+            if index % 2 == 1 {
+                b.deliver(now, &seg, &frame[..seg.payload_len]);
+                let start = seg.seq_number.0;
+                arrived[index / 2] = (start, start.wrapping_add(seg.payload_len as u32));
+            }
+            index += 1;
+        }
+        assert_eq!(index, 10);
+        assert_eq!(b.conn.stats().out_of_order, 5);
+
+        let mut reported = [false; 5];
+        let mut acks = 0;
+        while let Some(ack) = b.poll(now, &mut frame) {
+            acks += 1;
+            assert!(acks <= 5, "only the owed duplicates");
+            assert_eq!(
+                ack.sack_ranges[0],
+                Some(arrived[4]),
+                "the most recent leads"
+            );
+            assert!(ack.sack_ranges[2].is_some() && ack.sack_ranges[3].is_none());
+            for block in ack.sack_ranges.iter().flatten() {
+                let known = arrived.iter().position(|r| r == block);
+                reported[known.expect("a block is a range that arrived")] = true;
+            }
+        }
+        assert_eq!(acks, 5);
+        assert_eq!(reported, [true; 5], "every held range reported");
     }
 }
