@@ -1674,6 +1674,11 @@ fn rfc5681_timeout_sets_cwnd_to_one_mss() {
     l.write(100_000);
     l.out();
     let flight = l.conn().in_flight();
+    // First the tail loss probe (RFC 8985), then, still unanswered, the
+    // retransmission timeout.
+    l.skip_to_deadline();
+    assert_eq!(l.out().len(), 1, "the tail loss probe");
+    assert_eq!(l.conn().stats().tail_probes, 1);
     l.skip_to_deadline();
     let out = l.out();
     assert_eq!(out.len(), 1, "one segment: the loss window");
@@ -2340,4 +2345,45 @@ fn rfc3042_limited_transmit_sends_new_data_on_duplicate_acks() {
         assert!(out[0].0.seq_number > first[9].seq_number);
     }
     assert_eq!(l.conn().stats().fast_retransmits, 0);
+}
+
+/// RFC 8985 tail loss probe: the last three segments of a flight are lost
+/// and no duplicate ACK comes. After two round trips the last segment goes
+/// again; its SACK shows the hole below it, and the two lost segments are
+/// resent at once instead of after the retransmission timeout.
+#[test]
+fn rfc8985_tail_loss_probe_recovers_without_a_timeout() {
+    let mut l = client_with_rtt(Config::default(), ms(10));
+    l.write(10 * 1448);
+    let sent: Vec<TcpRepr> = l.out().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(sent.len(), 10);
+    let end = |r: &TcpRepr| r.seq_number + r.payload_len;
+    // Segments 0-6 arrive; 7, 8 and 9 are lost.
+    l.advance(ms(10));
+    let ack = l.seg(TcpFlags::empty(), end(&sent[6]));
+    l.feed(&ack, &[]);
+    assert!(l.out().is_empty());
+    let before = l.now;
+    l.skip_to_deadline();
+    assert!(
+        l.now - before < ms(100),
+        "the probe comes well before the RTO"
+    );
+    let probe = l.out();
+    assert_eq!(probe.len(), 1);
+    assert_eq!(
+        probe[0].0.seq_number, sent[9].seq_number,
+        "the last segment again"
+    );
+    // The probe arrives: the peer SACKs it above the hole.
+    let mut sack = l.seg(TcpFlags::empty(), end(&sent[6]));
+    sack.sack_ranges[0] = Some((sent[9].seq_number.0, end(&sent[9]).0));
+    l.feed(&sack, &[]);
+    let resent: Vec<_> = l.out().into_iter().map(|(r, _)| r.seq_number).collect();
+    assert_eq!(resent, [sent[7].seq_number, sent[8].seq_number]);
+    let stats = l.conn().stats();
+    assert_eq!(
+        (stats.tail_probes, stats.timeouts, stats.fast_retransmits),
+        (1, 0, 1)
+    );
 }

@@ -206,6 +206,13 @@ const DUP_THRESHOLD: u32 = 3;
 /// wide, a connection needs far fewer).
 const CHALLENGE_ACKS_PER_SEC: u8 = 10;
 
+/// The shortest probe timeout: a tail loss probe fires no sooner.
+const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(2);
+
+/// The longest a peer may delay its ACK of a single segment (RFC 8985
+/// 7.2 WCDelAckT).
+const WORST_DELAYED_ACK: Duration = Duration::from_millis(200);
+
 /// How many SACK ranges of the peer's the scoreboard keeps.
 const SCOREBOARD_RANGES: usize = 8;
 
@@ -262,6 +269,8 @@ pub struct ConnectionStats {
     pub challenge_acks: u64,
     /// Zero-window probes sent.
     pub window_probes: u64,
+    /// Tail loss probes sent (RFC 8985 section 7).
+    pub tail_probes: u64,
     /// ECN congestion signals received (ECE).
     pub ecn_signals: u64,
 }
@@ -536,6 +545,16 @@ pub struct Connection<C = Congestion> {
     /// HighRxt).
     high_rxt: SeqNumber,
     scoreboard: Scoreboard,
+    /// When the tail loss probe timer (RFC 8985 7.2) fires.
+    tlp_at: Option<Instant>,
+    /// The probe timer fired: the next segment is the probe.
+    tlp_due: bool,
+    /// The probe in flight: where it starts. One per episode.
+    tlp_probe: Option<SeqNumber>,
+    /// The probe was SACKed above a hole: everything not SACKed below
+    /// this was sent before a segment that arrived, so it is lost (the
+    /// RACK reasoning of RFC 8985 applied to the probe).
+    probe_lost_edge: Option<SeqNumber>,
 
     stats: ConnectionStats,
 }
@@ -637,6 +656,10 @@ impl<C: CongestionControl> Connection<C> {
             recovery: None,
             high_rxt: iss,
             scoreboard: Scoreboard::default(),
+            tlp_at: None,
+            tlp_due: false,
+            tlp_probe: None,
+            probe_lost_edge: None,
             stats: ConnectionStats::default(),
         }
     }
@@ -851,6 +874,7 @@ impl<C: CongestionControl> Connection<C> {
         };
         [
             self.retransmit_at,
+            self.tlp_at,
             self.ack_delayed_until,
             self.time_wait_until,
             self.persist_at,
@@ -1269,6 +1293,18 @@ impl<C: CongestionControl> Connection<C> {
                 );
             }
         }
+        // The tail probe arrived but something sent before it did not: that
+        // is lost (RFC 8985 7.4 with RACK's reasoning), recover now.
+        if let Some(probe) = self.tlp_probe
+            && self.sack
+            && ack < probe
+            && self.scoreboard.covering(probe).is_some()
+            && self.recovery.is_none()
+        {
+            self.probe_lost_edge = Some(probe);
+            self.tlp_probe = None;
+            self.enter_recovery(now);
+        }
         // RFC 6675 2 (DupAck): with SACK, an ACK that SACKs data not
         // SACKed before is a duplicate, whatever its window and whether
         // or not it also acknowledges data (section 5). A receiver that
@@ -1396,6 +1432,7 @@ impl<C: CongestionControl> Connection<C> {
                 self.recovery = None;
                 self.dup_acks = 0;
                 self.cc.on_recovery_end(now);
+                self.probe_lost_edge = None;
             }
             None => {
                 self.dup_acks = 0;
@@ -1418,6 +1455,10 @@ impl<C: CongestionControl> Connection<C> {
         } else {
             self.retransmit_at = Some(now + self.rtt.rto());
         }
+        // A new ACK ends the probe episode (RFC 8985 7.4).
+        self.tlp_probe = None;
+        self.tlp_due = false;
+        self.arm_tail_probe(now);
     }
 
     /// The RTT sample an ACK of new data gives: the timed segment's, by
@@ -1464,11 +1505,7 @@ impl<C: CongestionControl> Connection<C> {
         if self.recovery.is_some() {
             return;
         }
-        let lost = self.sack
-            && self
-                .scoreboard
-                .lost_below(self.payload_per_segment())
-                .is_some();
+        let lost = self.sack && self.lost_edge().is_some();
         if self.dup_acks >= DUP_THRESHOLD || lost {
             self.enter_recovery(now);
         }
@@ -1598,6 +1635,8 @@ impl<C: CongestionControl> Connection<C> {
 
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
+        self.tlp_at = None;
+        self.tlp_due = false;
         self.close_reason.get_or_insert(reason);
         self.retransmit_at = None;
         self.ack_delayed_until = None;
@@ -1627,6 +1666,11 @@ impl<C: CongestionControl> Connection<C> {
         }
         if self.retransmit_at.is_some_and(|at| now >= at) {
             self.on_retransmit_timeout(now);
+        }
+        if self.tlp_at.is_some_and(|at| now >= at) {
+            self.tlp_at = None;
+            self.tlp_due =
+                self.in_flight() > 0 && self.recovery.is_none() && self.tlp_probe.is_none();
         }
         if self.persist_at.is_some_and(|at| now >= at) {
             self.persist_at = None;
@@ -1691,6 +1735,10 @@ impl<C: CongestionControl> Connection<C> {
         // peer may have dropped what it SACKed (RFC 2018 8).
         self.snd_nxt = self.snd_una;
         self.scoreboard.clear();
+        self.tlp_at = None;
+        self.tlp_due = false;
+        self.tlp_probe = None;
+        self.probe_lost_edge = None;
         self.recovery = Some(self.snd_max);
         self.high_rxt = self.snd_una;
         self.dup_acks = 0;
@@ -1765,6 +1813,13 @@ impl<C: CongestionControl> Connection<C> {
         }
         if let Some(t) = self.data_segment(now, send, recv, max_payload) {
             return Some(t);
+        }
+        if self.tlp_due {
+            let seg_max = self.payload_per_segment().min(max_payload);
+            match self.tail_probe(now, send, recv, seg_max) {
+                Some(t) => return Some(t),
+                None => self.tlp_due = false,
+            }
         }
         // Whatever held data back, unacknowledged data always has a timer
         // (RFC 6298 5.1): a connection must never wait without one.
@@ -1958,12 +2013,69 @@ impl<C: CongestionControl> Connection<C> {
         blocks
     }
 
+    /// Below this, a byte not SACKed is lost: RFC 6675's IsLost, or the
+    /// tail loss probe's evidence.
+    fn lost_edge(&self) -> Option<SeqNumber> {
+        let sacked = self.scoreboard.lost_below(self.payload_per_segment());
+        let probed = self.probe_lost_edge.filter(|&edge| edge > self.snd_una);
+        match (sacked, probed) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The probe timeout (RFC 8985 7.2): two smoothed round trips, plus
+    /// the peer's worst delayed ACK when one segment is in flight, never
+    /// after the retransmission timer. `None` before any RTT sample.
+    fn probe_timeout(&self) -> Option<Duration> {
+        let srtt = self.rtt.srtt()?;
+        let mut pto = srtt.saturating_mul(2).max(MIN_PROBE_TIMEOUT);
+        if self.in_flight() <= self.payload_per_segment() {
+            pto = pto.saturating_add(WORST_DELAYED_ACK);
+        }
+        Some(pto.min(self.rtt.rto()))
+    }
+
+    /// Arms the probe timer if a probe may follow: SACK in use, data in
+    /// flight, no recovery and no probe outstanding.
+    fn arm_tail_probe(&mut self, now: Instant) {
+        self.tlp_at = None;
+        // (A closed window is the persist timer's business.)
+        if !self.sack
+            || self.recovery.is_some()
+            || self.tlp_probe.is_some()
+            || self.in_flight() == 0
+            || self.snd_wnd == 0
+        {
+            return;
+        }
+        if let Some(pto) = self.probe_timeout() {
+            self.tlp_at = Some(now + pto);
+        }
+    }
+
+    /// The tail loss probe when no new data can go: the last segment sent,
+    /// again (RFC 8985 7.3).
+    fn tail_probe(
+        &self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        seg_max: usize,
+    ) -> Option<Transmit> {
+        let data_end = self.fin_seq.unwrap_or(self.snd_max);
+        let start =
+            data_end - (seg_max.min(data_end.checked_distance(self.snd_una).unwrap_or(0)) as u32);
+        let len = data_end.checked_distance(start).unwrap_or(0);
+        self.segment_at(now, start, len, send.len(), recv)
+    }
+
     /// The RFC 6675 pipe: bytes thought to be in the network.
     fn pipe(&self) -> usize {
         let flight = self.in_flight();
         if self.sack {
             let sacked = self.scoreboard.sacked_bytes();
-            let (lost, resent) = match self.scoreboard.lost_below(self.payload_per_segment()) {
+            let (lost, resent) = match self.lost_edge() {
                 Some(edge) => (
                     self.scoreboard.holes_between(self.snd_una, edge),
                     self.scoreboard
@@ -1987,7 +2099,7 @@ impl<C: CongestionControl> Connection<C> {
     fn next_lost(&self, seg_max: usize) -> Option<(SeqNumber, usize)> {
         let mut start = self.high_rxt.max(self.snd_una);
         if self.sack {
-            let edge = self.scoreboard.lost_below(self.payload_per_segment())?;
+            let edge = self.lost_edge()?;
             // Skip SACKed ranges.
             while let Some(end) = self.scoreboard.covering(start) {
                 start = end;
@@ -2250,9 +2362,18 @@ impl<C: CongestionControl> Connection<C> {
                 self.rtt_probe = Some((end, now));
             }
         }
+        let tail_probe = self.tlp_due;
+        if tail_probe {
+            // The probe: new data or the last segment again (RFC 8985
+            // 7.3); the retransmission timer restarts behind it.
+            self.tlp_due = false;
+            self.tlp_probe = Some(seq);
+            self.stats.tail_probes += 1;
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
-        } else if !probe {
+        } else if !probe && !tail_probe {
             // A recovery retransmission ahead of or behind SND.NXT.
             self.high_rxt = self.high_rxt.max(end);
         }
@@ -2272,6 +2393,9 @@ impl<C: CongestionControl> Connection<C> {
         }
         if self.retransmit_at.is_none() && !probe {
             self.retransmit_at = Some(now + self.rtt.rto());
+        }
+        if !again && !tail_probe && self.tlp_probe.is_none() {
+            self.arm_tail_probe(now);
         }
     }
 }
