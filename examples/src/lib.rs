@@ -33,7 +33,7 @@ use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
 use ethox::layer::route::{Route, Routes};
 use ethox::layer::tcp::connection::Config as TcpConfig;
 use ethox::layer::tcp::{self, Listener, Secrets, Slot};
-use ethox::layer::{eth, icmp, ip, udp};
+use ethox::layer::{dhcp, eth, icmp, ip, udp};
 use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, FaultInjector};
@@ -398,6 +398,47 @@ impl<D: Device + Waitable> Stack<D> {
     }
 }
 
+impl<D: Device + Waitable> Stack<D> {
+    /// Runs the DHCP `client` (its port, [`dhcp::CLIENT_PORT`], bound on
+    /// the UDP endpoint) until it holds a lease, which it installs on the
+    /// IP endpoint; an error after `limit` without one. `on_state` hears
+    /// each state the client enters.
+    pub fn acquire_lease(
+        &mut self,
+        client: &mut dhcp::Client,
+        limit: Duration,
+        mut on_state: impl FnMut(dhcp::State),
+    ) -> Result<dhcp::Lease, String> {
+        let end = ethox::nic::sys::now() + limit;
+        let mut state = client.state();
+        on_state(state);
+        loop {
+            self.poll(&mut *client, &mut NoTcp)?;
+            if client.state() != state {
+                state = client.state();
+                on_state(state);
+            }
+            let now = ethox::nic::sys::now();
+            match client.apply(&mut self.ip, now) {
+                Ok(Some(dhcp::Event::Configured(lease))) => return Ok(lease),
+                Ok(_) => {}
+                Err(err) => return Err(format!("installing the DHCP lease: {err}")),
+            }
+            if now >= end {
+                return Err(format!(
+                    "no DHCP lease within {limit:?} (client {})",
+                    client.state()
+                ));
+            }
+            let wake = [client.next_deadline(), Some(end)]
+                .into_iter()
+                .flatten()
+                .min();
+            self.wait(wake, Duration::from_millis(100))?;
+        }
+    }
+}
+
 /// An IP-layer sender with nothing of its own: lends the layers the
 /// buffers for what they owe (ARP and neighbor solicitations, ICMP
 /// errors, group reports).
@@ -434,9 +475,9 @@ impl tcp::Io for NoTcp {
     }
 }
 
-/// Entropy for secrets: the clock and the process id (the examples are
-/// demos; a production host reads `getrandom`).
-fn now_seed() -> u64 {
+/// Entropy for secrets and transaction ids: the clock and the process id
+/// (the examples are demos; a production host reads `getrandom`).
+pub fn now_seed() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
