@@ -57,6 +57,18 @@ pub enum NicKind {
     Raw(String),
 }
 
+/// The neighbor caches' timing: entries are trusted for 15 s, not the
+/// default minute. ARP has no checksum of its own (a real link's frame
+/// check sequence protects it), so with `--corrupt-chance` a damaged reply
+/// can teach the cache a wrong hardware address, and only the entry's age
+/// corrects it. RFC 1122 2.3.2.1 asks for a timeout "on the order of a
+/// minute"; Linux's entries turn stale after 15 to 45 s.
+pub const NEIGHBORS: NeighborConfig = NeighborConfig {
+    lifetime: Duration::from_secs(15),
+    request_interval: Duration::from_secs(1),
+    grace: Duration::from_secs(3),
+};
+
 /// The link and the host's identity on it: what every example takes on
 /// its command line.
 #[derive(Debug, Clone)]
@@ -277,8 +289,8 @@ impl<D: Device> Stack<D> {
         let mut ip = ip::Endpoint::new(
             vec![None; 4],
             Routes::new(vec![None; 4]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 16], NeighborConfig::default()),
-            NeighborCache::new(vec![Neighbor::EMPTY; 16], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 16], NEIGHBORS),
+            NeighborCache::new(vec![Neighbor::EMPTY; 16], NEIGHBORS),
         );
         for cidr in [link.ipv4, link.ipv6].into_iter().flatten() {
             ip.add_addr(cidr);
@@ -399,6 +411,19 @@ impl<D: Device + Waitable> Stack<D> {
 }
 
 impl<D: Device + Waitable> Stack<D> {
+    /// A DHCP client for this host (its MAC address, a fresh seed), with
+    /// its port, [`dhcp::CLIENT_PORT`], bound on the UDP endpoint.
+    pub fn dhcp_client(&mut self) -> Result<dhcp::Client, String> {
+        self.udp
+            .bind(dhcp::CLIENT_PORT)
+            .map_err(|err| format!("UDP port {}: {err}", dhcp::CLIENT_PORT))?;
+        Ok(dhcp::Client::new(
+            self.link.mac,
+            now_seed(),
+            dhcp::Config::default(),
+        ))
+    }
+
     /// Runs the DHCP `client` (its port, [`dhcp::CLIENT_PORT`], bound on
     /// the UDP endpoint) until it holds a lease, which it installs on the
     /// IP endpoint; an error after `limit` without one. `on_state` hears

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-use ethox::layer::dhcp::{self, Client, Event, Lease, State};
+use ethox::layer::dhcp::{Client, Event, Lease, State};
 use ethox::nic::Device;
 use ethox::nic::sys::now;
 use ethox::time::Instant;
@@ -70,15 +70,7 @@ impl StackRunner for Run {
     type Output = Result<(), String>;
 
     fn run<D: Device + Waitable>(self, mut stack: Stack<D>) -> Result<(), String> {
-        stack
-            .udp
-            .bind(dhcp::CLIENT_PORT)
-            .map_err(|err| format!("UDP port {}: {err}", dhcp::CLIENT_PORT))?;
-        let mut client = Client::new(
-            stack.link.mac,
-            ethox_examples::now_seed(),
-            dhcp::Config::default(),
-        );
+        let mut client = stack.dhcp_client()?;
         let verbose = self.verbose;
         let lease = stack.acquire_lease(&mut client, self.timeout, |state| {
             if verbose {
