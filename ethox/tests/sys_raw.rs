@@ -237,6 +237,79 @@ fn frames_too_large_for_the_buffers_are_counted_not_lent() {
     assert!(lent.iter().all(|&len| len <= 1514), "{lent:?}");
 }
 
+#[test]
+fn outgoing_frames_are_lent_only_when_asked_for() {
+    if !can_run(&["ip", "ping"]) {
+        return;
+    }
+    let (_ours, peer) = namespaces("raw-outgoing");
+    let name = peer.name().to_string();
+    let opened = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        sys::enter_netns(&name).unwrap();
+        // Two sockets on the kernel's end: a stack's (the default) and a
+        // capture tool's.
+        let mut stack = Raw::open(PEER, vec![0; SLOTS * 1514]).unwrap();
+        let mut capture = Raw::open(PEER, vec![0; SLOTS * 1514]).unwrap();
+        assert!(!stack.outgoing());
+        capture.set_outgoing(true);
+        assert!(capture.outgoing());
+        let kernel_mac = capture.mac_address();
+        opened.0.send(()).unwrap();
+        let mut seen_by_stack = Sources(Vec::new());
+        let mut seen_by_capture = Sources(Vec::new());
+        let started = std::time::Instant::now();
+        while started.elapsed() < sys_net::STACK_LIMIT {
+            capture
+                .poll(Some(std::time::Duration::from_millis(10)))
+                .unwrap();
+            stack.rx(SLOTS, &mut seen_by_stack).unwrap();
+            capture.rx(SLOTS, &mut seen_by_capture).unwrap();
+            if seen_by_capture.0.contains(&kernel_mac) {
+                break;
+            }
+        }
+        (
+            kernel_mac,
+            stack.stats(),
+            seen_by_stack.0,
+            seen_by_capture.0,
+        )
+    });
+    opened.1.recv().unwrap();
+    // Nobody answers at 10.0.1.2: the kernel sends ARP requests, out of
+    // the interface the sockets are on.
+    let _ = peer
+        .command("ping")
+        .args(["-c", "1", "-W", "1", &STACK.to_string()])
+        .output();
+    let (kernel_mac, stack_stats, by_stack, by_capture) = handle.join().unwrap();
+    assert!(
+        by_capture.contains(&kernel_mac),
+        "the capture socket sees the kernel's frames: {by_capture:?}"
+    );
+    // The kernel does not deliver them to the stack's socket at all
+    // (PACKET_IGNORE_OUTGOING), or the socket skips them (older kernels).
+    assert!(
+        !by_stack.contains(&kernel_mac),
+        "{by_stack:?} {stack_stats:?}"
+    );
+}
+
+/// Records the source MAC address of each frame it is lent.
+struct Sources(Vec<EthernetAddress>);
+
+impl<D: Device> ethox::nic::Recv<D> for Sources {
+    fn receive(&mut self, packet: ethox::nic::Packet<'_, '_, D>) {
+        use ethox::nic::Payload;
+        if let Some(src) = packet.payload.payload().get(6..12) {
+            let mut mac = [0u8; 6];
+            mac.copy_from_slice(src);
+            self.0.push(EthernetAddress(mac));
+        }
+    }
+}
+
 /// Records the length of each frame it is lent.
 struct Lengths(Vec<usize>);
 

@@ -173,7 +173,14 @@ impl Program {
     /// Parses `std::env::args()`. `--help` prints the help and exits 0; an
     /// error prints it with the usage and exits 2.
     pub fn parse_env(&self) -> Args {
-        match self.parse(std::env::args().skip(1)) {
+        self.parse_env_aliased(&[])
+    }
+
+    /// [`parse_env`](Self::parse_env) with short forms: an argument equal
+    /// to the first of a pair in `aliases` stands for the second
+    /// (`("-c", "--count")` makes `-c 3` mean `--count 3`).
+    pub fn parse_env_aliased(&self, aliases: &[(&str, &str)]) -> Args {
+        match self.parse(expand_aliases(std::env::args().skip(1), aliases)) {
             Ok(Some(args)) => args,
             Ok(None) => {
                 print!("{}", self.help());
@@ -310,6 +317,20 @@ impl Args {
     }
 }
 
+/// `args` with each argument that is the first of a pair in `aliases`
+/// replaced by the second (short forms of flags: `-c` for `--count`).
+pub fn expand_aliases<'a>(
+    args: impl IntoIterator<Item = String> + 'a,
+    aliases: &'a [(&'a str, &'a str)],
+) -> impl Iterator<Item = String> + 'a {
+    args.into_iter().map(
+        move |arg| match aliases.iter().find(|(short, _)| *short == arg) {
+            Some((_, long)) => long.to_string(),
+            None => arg,
+        },
+    )
+}
+
 /// `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(text: &str) -> Option<EthernetAddress> {
     let mut bytes = [0u8; 6];
@@ -394,6 +415,18 @@ mod tests {
         assert!(help.contains("(default: 4)"));
         assert!(help.contains("--drop-chance PCT"));
         assert!(help.contains("(default: tap0)"));
+    }
+
+    #[test]
+    fn short_forms_stand_for_flags() {
+        let raw = ["-c", "7", "-x", "HOST"].map(String::from);
+        let args = PROGRAM
+            .parse(expand_aliases(raw, &[("-c", "--count")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(args.parse_or("--count", 4u32).unwrap(), 7);
+        // What is not an alias stays as it was: a positional here.
+        assert_eq!(args.positional(), ["-x", "HOST"]);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
 use ethox::layer::route::{Route, Routes};
 use ethox::layer::tcp::connection::Config as TcpConfig;
 use ethox::layer::tcp::{self, Listener, Secrets, Slot};
-use ethox::layer::{eth, icmp, ip, udp};
+use ethox::layer::{dhcp, eth, icmp, ip, udp};
 use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, FaultInjector};
@@ -56,6 +56,18 @@ pub enum NicKind {
     /// An AF_PACKET socket on the interface of this name.
     Raw(String),
 }
+
+/// The neighbor caches' timing: entries are trusted for 15 s, not the
+/// default minute. ARP has no checksum of its own (a real link's frame
+/// check sequence protects it), so with `--corrupt-chance` a damaged reply
+/// can teach the cache a wrong hardware address, and only the entry's age
+/// corrects it. RFC 1122 2.3.2.1 asks for a timeout "on the order of a
+/// minute"; Linux's entries turn stale after 15 to 45 s.
+pub const NEIGHBORS: NeighborConfig = NeighborConfig {
+    lifetime: Duration::from_secs(15),
+    request_interval: Duration::from_secs(1),
+    grace: Duration::from_secs(3),
+};
 
 /// The link and the host's identity on it: what every example takes on
 /// its command line.
@@ -294,8 +306,8 @@ impl<D: Device> Stack<D> {
         let mut ip = ip::Endpoint::new(
             vec![None; 4],
             Routes::new(vec![None; 4]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 16], NeighborConfig::default()),
-            NeighborCache::new(vec![Neighbor::EMPTY; 16], NeighborConfig::default()),
+            NeighborCache::new(vec![Neighbor::EMPTY; 16], NEIGHBORS),
+            NeighborCache::new(vec![Neighbor::EMPTY; 16], NEIGHBORS),
         );
         for cidr in [link.ipv4, link.ipv6].into_iter().flatten() {
             ip.add_addr(cidr);
@@ -415,6 +427,60 @@ impl<D: Device + Waitable> Stack<D> {
     }
 }
 
+impl<D: Device + Waitable> Stack<D> {
+    /// A DHCP client for this host (its MAC address, a fresh seed), with
+    /// its port, [`dhcp::CLIENT_PORT`], bound on the UDP endpoint.
+    pub fn dhcp_client(&mut self) -> Result<dhcp::Client, String> {
+        self.udp
+            .bind(dhcp::CLIENT_PORT)
+            .map_err(|err| format!("UDP port {}: {err}", dhcp::CLIENT_PORT))?;
+        Ok(dhcp::Client::new(
+            self.link.mac,
+            now_seed(),
+            dhcp::Config::default(),
+        ))
+    }
+
+    /// Runs the DHCP `client` (its port, [`dhcp::CLIENT_PORT`], bound on
+    /// the UDP endpoint) until it holds a lease, which it installs on the
+    /// IP endpoint; an error after `limit` without one. `on_state` hears
+    /// each state the client enters.
+    pub fn acquire_lease(
+        &mut self,
+        client: &mut dhcp::Client,
+        limit: Duration,
+        mut on_state: impl FnMut(dhcp::State),
+    ) -> Result<dhcp::Lease, String> {
+        let end = ethox::nic::sys::now() + limit;
+        let mut state = client.state();
+        on_state(state);
+        loop {
+            self.poll(&mut *client, &mut NoTcp)?;
+            if client.state() != state {
+                state = client.state();
+                on_state(state);
+            }
+            let now = ethox::nic::sys::now();
+            match client.apply(&mut self.ip, now) {
+                Ok(Some(dhcp::Event::Configured(lease))) => return Ok(lease),
+                Ok(_) => {}
+                Err(err) => return Err(format!("installing the DHCP lease: {err}")),
+            }
+            if now >= end {
+                return Err(format!(
+                    "no DHCP lease within {limit:?} (client {})",
+                    client.state()
+                ));
+            }
+            let wake = [client.next_deadline(), Some(end)]
+                .into_iter()
+                .flatten()
+                .min();
+            self.wait(wake, Duration::from_millis(100))?;
+        }
+    }
+}
+
 /// An IP-layer sender with nothing of its own: lends the layers the
 /// buffers for what they owe (ARP and neighbor solicitations, ICMP
 /// errors, group reports).
@@ -451,9 +517,9 @@ impl tcp::Io for NoTcp {
     }
 }
 
-/// Entropy for secrets: the clock and the process id (the examples are
-/// demos; a production host reads `getrandom`).
-fn now_seed() -> u64 {
+/// Entropy for secrets and transaction ids: the clock and the process id
+/// (the examples are demos; a production host reads `getrandom`).
+pub fn now_seed() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

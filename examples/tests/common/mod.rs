@@ -7,7 +7,8 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -147,6 +148,43 @@ impl Peer {
     }
 }
 
+impl Peer {
+    /// Starts `bin` (an example without a NIC, or a kernel-side service
+    /// like dnsmasq) inside the namespace with exactly `args` (no `--tap`
+    /// added), its stdout and stderr lines both collected, and waits until
+    /// one contains `ready` (at most 10 s).
+    pub fn spawn(&self, bin: &str, args: &[&str], ready: &str) -> Example {
+        let mut command = self.command(bin);
+        command.args(args);
+        let (child, lines) = launch(command, bin);
+        let mut example = Example {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        example.wait_for(ready, Duration::from_secs(10));
+        example
+    }
+}
+
+/// Spawns `command` with its stdout and stderr lines sent, as they come,
+/// to the receiver returned.
+fn launch(mut command: Command, what: &str) -> (Child, mpsc::Receiver<String>) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let (lines, rx) = mpsc::channel();
+    let err_lines = lines.clone();
+    std::thread::spawn(move || forward_lines(stdout, lines));
+    std::thread::spawn(move || forward_lines(stderr, err_lines));
+    (child, rx)
+}
+
 impl Drop for Peer {
     fn drop(&mut self) {
         let _ = Command::new("ip")
@@ -155,8 +193,8 @@ impl Drop for Peer {
     }
 }
 
-fn forward_lines(stdout: ChildStdout, lines: mpsc::Sender<String>) {
-    for line in BufReader::new(stdout).lines() {
+fn forward_lines(stream: impl Read, lines: mpsc::Sender<String>) {
+    for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { return };
         if lines.send(line).is_err() {
             return;
@@ -164,8 +202,8 @@ fn forward_lines(stdout: ChildStdout, lines: mpsc::Sender<String>) {
     }
 }
 
-/// An example program running in a test namespace; killed (by its PID)
-/// when dropped.
+/// A program (an example, or a service like dnsmasq) running in a test
+/// namespace; killed (by its PID) when dropped.
 pub struct Example {
     child: Child,
     lines: mpsc::Receiver<String>,
@@ -242,7 +280,9 @@ impl Drop for Example {
     }
 }
 
-/// Runs `command` with `input` on its stdin, at most `limit`; its output.
+/// Runs `command` with `input` on its stdin to its end or at most `limit`
+/// (then kills it by its PID), reading its stdout and stderr meanwhile so
+/// that a large output does not stall it; its output.
 pub fn run_with_input(mut command: Command, input: &[u8], limit: Duration) -> Output {
     let mut child = command
         .stdin(Stdio::piped())
@@ -256,14 +296,93 @@ pub fn run_with_input(mut command: Command, input: &[u8], limit: Duration) -> Ou
         use std::io::Write;
         let _ = stdin.write_all(&input);
     });
+    let out = read_in_thread(child.stdout.take().expect("piped"));
+    let err = read_in_thread(child.stderr.take().expect("piped"));
     let end = Instant::now() + limit;
-    while child.try_wait().ok().flatten().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         if Instant::now() > end {
             let _ = child.kill();
-            break;
+            break child.wait().expect("wait");
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
+    };
     let _ = writer.join();
-    child.wait_with_output().expect("output")
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+/// [`run_with_input`] with nothing on stdin.
+pub fn run_limited(command: Command, limit: Duration) -> Output {
+    run_with_input(command, &[], limit)
+}
+
+/// Reads `stream` to its end on a thread of its own.
+fn read_in_thread(mut stream: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// A directory of its own under the system's temporary directory,
+/// removed with everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("ethox-ex-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temporary directory");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path of `name` inside, as text.
+    pub fn file(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// dnsmasq on `tap0` of `peer`: DHCP for 10.0.0.50-99 (one hour), DNS on
+/// port 53 answering `files.test` with 10.0.0.1 and nothing else, no
+/// upstream; its lease file in `dir`. `extra` adds options.
+pub fn dnsmasq(peer: &Peer, dir: &TempDir, extra: &[&str]) -> Example {
+    let leases = format!("--dhcp-leasefile={}", dir.file("leases"));
+    let pid = format!("--pid-file={}", dir.file("dnsmasq.pid"));
+    let mut args = vec![
+        "--no-daemon",
+        "--interface=tap0",
+        "--bind-interfaces",
+        "--dhcp-range=10.0.0.50,10.0.0.99,255.255.255.0,1h",
+        "--address=/files.test/10.0.0.1",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-ping",
+        "--log-dhcp",
+        "--log-queries",
+        "-p",
+        "53",
+        leases.as_str(),
+        pid.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    peer.spawn("dnsmasq", &args, "started")
 }

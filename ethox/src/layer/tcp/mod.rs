@@ -302,11 +302,15 @@ impl Secrets {
             k
         };
         let (isn, cookies, table) = (key(), key(), key());
+        // From the mixed state like the keys: the seed's own top bits are
+        // the same for seeds that differ in their low bits (a clock, a
+        // process id), and every run would start at the same port.
+        let ephemeral = (next() >> 48) as u16;
         Secrets {
             isn,
             cookies,
             table,
-            ephemeral: (seed >> 48) as u16,
+            ephemeral,
         }
     }
 }
@@ -1273,6 +1277,30 @@ mod tests {
     /// Reads everything connection `conn` of `host` received.
     fn take(host: &mut Host<'_>, conn: Handle, out: &mut [u8]) -> usize {
         host.app.conns[conn.index as usize].1.read(out)
+    }
+
+    /// Seeds that differ only in their low bits (a clock's nanoseconds, a
+    /// process id) start the ephemeral ports in different places, so a
+    /// program run twice does not reuse the four-tuple of its last run
+    /// (which the peer may still hold).
+    #[test]
+    fn seeds_spread_the_first_ephemeral_port() {
+        let base = 0x1879_4a6b_2c3d_0000u64;
+        let mut starts: [u16; 64] =
+            core::array::from_fn(|i| Secrets::from_seed(base ^ i as u64).ephemeral & 0x3fff);
+        starts.sort_unstable();
+        let distinct = 1 + starts.windows(2).filter(|w| w[0] != w[1]).count();
+        assert!(distinct >= 60, "{distinct} distinct starts of 64");
+        // Small seeds too (the tests' MAC-derived ones).
+        assert_ne!(
+            Secrets::from_seed(1).ephemeral,
+            Secrets::from_seed(2).ephemeral
+        );
+        // Reproducible for one seed.
+        assert_eq!(
+            Secrets::from_seed(base).ephemeral,
+            Secrets::from_seed(base).ephemeral
+        );
     }
 
     /// Segments of two connections alternate in each batch, and a slot

@@ -284,7 +284,8 @@ pub struct SysStats {
     /// (a local sender with checksum offload), lent with the checksum
     /// reported as offloaded.
     pub rx_partial_checksum: u64,
-    /// Our own transmissions seen again on receive, skipped.
+    /// Frames the interface sent, seen on receive and skipped (unless
+    /// the socket asked for them: `RawSocket::set_outgoing`).
     pub rx_outgoing: u64,
     /// Frames the kernel refused to send (link down, too long), dropped.
     pub tx_dropped: u64,

@@ -67,6 +67,8 @@ pub struct RawSocket<S, const N: usize> {
     mtu: usize,
     mac: EthernetAddress,
     pool: Pool<S, N>,
+    /// Lend frames the interface sends, too (a capture tool's view).
+    outgoing: bool,
 }
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
@@ -116,6 +118,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
             mtu,
             mac,
             pool,
+            outgoing: false,
         })
     }
 
@@ -143,6 +146,29 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
             libc::PACKET_DROP_MEMBERSHIP
         };
         set_option(self.fd.as_fd(), option, &request, "PACKET_ADD_MEMBERSHIP")
+    }
+
+    /// Lends the frames the interface sends as well (`on`): the kernel's
+    /// own, other sockets', and this socket's. That is the view a capture
+    /// tool wants; a stack must not have it, or it takes its own
+    /// transmissions for received frames, so by default they are skipped
+    /// (and counted as `rx_outgoing`).
+    pub fn set_outgoing(&mut self, on: bool) {
+        // Kernels before 4.20 lack the option and deliver outgoing frames
+        // anyway; `accept` decides by the packet type either way.
+        let _ = set_option(
+            self.fd.as_fd(),
+            libc::PACKET_IGNORE_OUTGOING,
+            &i32::from(!on),
+            "",
+        );
+        self.outgoing = on;
+    }
+
+    /// Whether frames the interface sends are lent too
+    /// ([`set_outgoing`](Self::set_outgoing)).
+    pub fn outgoing(&self) -> bool {
+        self.outgoing
     }
 }
 
@@ -374,13 +400,15 @@ fn restore_vlan_tag(frame: &mut [u8], len: usize, (tpid, tci): (u16, u16)) -> Op
 }
 
 /// The length of the frame that arrived in buffer `index`, to lend; or
-/// `None`, counted, if it is dropped.
+/// `None`, counted, if it is dropped. Frames the interface sent are
+/// dropped unless `keep_outgoing`.
 fn accept<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
     pool: &mut Pool<S, N>,
     index: u16,
     arrival: Arrival,
+    keep_outgoing: bool,
 ) -> Option<usize> {
-    if arrival.outgoing {
+    if arrival.outgoing && !keep_outgoing {
         pool.stats.rx_outgoing += 1;
         return None;
     }
@@ -416,7 +444,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
     /// are then sent.
     ///
     /// Frames larger than a buffer are dropped (counted as
-    /// `rx_truncated`), as are our own frames seen again (`rx_outgoing`).
+    /// `rx_truncated`), as are frames the interface sent, unless asked
+    /// for ([`set_outgoing`](RawSocket::set_outgoing); else counted as
+    /// `rx_outgoing`).
     /// A receive error other than "nothing waiting" is returned as
     /// [`nic::Error::Os`] when nothing was lent before it.
     fn rx<R: Recv<Self>>(&mut self, max: usize, mut receiver: R) -> nic::Result<usize> {
@@ -454,7 +484,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
             let timestamp = now();
             for (k, &index) in indices[..wanted].iter().enumerate() {
                 let len = match arrivals.get(k) {
-                    Some(&arrival) if k < received => accept(&mut self.pool, index, arrival),
+                    Some(&arrival) if k < received => {
+                        accept(&mut self.pool, index, arrival, self.outgoing)
+                    }
                     _ => None,
                 };
                 let Some(len) = len else {
