@@ -2430,7 +2430,7 @@ mod tests {
 
     /// A connection with ring buffers over the caller's arrays; its
     /// receive buffer holds `GAPS` out-of-order ranges.
-    struct Side<'s, const GAPS: usize = 4> {
+    struct Side<'s, const GAPS: usize = { crate::layer::tcp::buffer::DEFAULT_GAPS }> {
         conn: Connection,
         send: RingSendBuffer<'s>,
         recv: RingRecvBuffer<'s, GAPS>,
