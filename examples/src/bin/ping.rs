@@ -495,12 +495,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
             MAX_MESSAGE - ECHO_HEADER
         ));
     }
-    let timeout = match args.value("--timeout") {
-        None => None,
-        Some(_) => Some(Duration::from_secs_f64(
-            args.parse_or("--timeout", 0.0f64)?.max(0.0),
-        )),
-    };
+    let timeout = args.secs("--timeout")?;
     Ok(Settings {
         dst,
         local: dst,
