@@ -238,17 +238,20 @@ fn settings(args: &Args) -> Result<Settings, String> {
 
 fn main() {
     let args = PROGRAM.parse_env();
-    let result = (|| {
-        let link = args.link()?;
-        let settings = settings(&args)?;
-        let sizes = Sizes {
-            tcp_connections: 1,
-            tcp_listeners: 1,
-            ..Sizes::default()
-        };
-        ethox_examples::open_sized(&link, sizes, Default::default(), Run { settings })?
-    })();
-    match result {
+    let (link, settings) = match args.link().and_then(|link| Ok((link, settings(&args)?))) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            eprintln!("client: {err}\n\n{}", PROGRAM.help());
+            std::process::exit(2);
+        }
+    };
+    let sizes = Sizes {
+        tcp_connections: 1,
+        tcp_listeners: 1,
+        ..Sizes::default()
+    };
+    let run = Run { settings };
+    match ethox_examples::open_sized(&link, sizes, Default::default(), run).and_then(|r| r) {
         Ok(CloseReason::Normal) => {}
         Ok(_) => std::process::exit(1),
         Err(err) => {
