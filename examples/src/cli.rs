@@ -259,6 +259,17 @@ impl Args {
         }
     }
 
+    /// A duration given in seconds (fractions allowed), or `None` when the
+    /// flag is absent.
+    pub fn secs(&self, flag: &str) -> Result<Option<Duration>, String> {
+        match self.value(flag) {
+            None => Ok(None),
+            Some(text) => Duration::try_from_secs_f64(self.parse_or(flag, 0.0f64)?)
+                .map(Some)
+                .map_err(|_| format!("{flag}: cannot read {text:?} as seconds")),
+        }
+    }
+
     /// The link described by [`LINK_FLAGS`].
     pub fn link(&self) -> Result<Link, String> {
         let mut link = Link::default();
@@ -395,6 +406,8 @@ mod tests {
         let link = args.link().unwrap();
         assert_eq!(link.faults.drop_chance, 15);
         assert_eq!(link.nic, NicKind::Tap("tap0".into()));
+        assert_eq!(args.secs("--count").unwrap(), Some(Duration::from_secs(7)));
+        assert_eq!(args.secs("--nope").unwrap(), None);
     }
 
     #[test]
@@ -405,6 +418,8 @@ mod tests {
         assert!(args.link().unwrap_err().contains("0-100"));
         let args = parse(&["--ip4", "fd00::1/64"]).unwrap().unwrap();
         assert!(args.link().unwrap_err().contains("family"));
+        let args = parse(&["--count", "-1"]).unwrap().unwrap();
+        assert!(args.secs("--count").unwrap_err().contains("seconds"));
     }
 
     #[test]

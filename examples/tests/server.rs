@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{HOST4, HOST6, Peer, can_run, run_with_input};
+use common::{HOST4, HOST6, Peer, TempFile, can_run, check_pcap, run_with_input};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_server");
 
@@ -84,5 +84,33 @@ fn udp_and_tcp_services_answer_socat() {
             "\ngfedcba",
             "tcp 6970 {addr}"
         );
+    }
+}
+
+#[test]
+fn capture_of_udp_and_tcp_reads_clean_in_tshark() {
+    if !can_run(&["ip", "socat", "tshark"]) {
+        return;
+    }
+    let peer = Peer::new("serverpcap");
+    let pcap = TempFile::new("server.pcap");
+    let server = peer.start(SERVER, &["--pcap", pcap.path()]);
+    let limit = Duration::from_secs(10);
+    for address in [
+        format!("udp4-connect:{HOST4}:6969"),
+        format!("tcp4-connect:{HOST4}:6970"),
+        format!("udp6-connect:[{HOST6}]:6969"),
+        format!("tcp6-connect:[{HOST6}]:6970"),
+    ] {
+        let mut socat = peer.command("socat");
+        socat.args(["-T", "3", "stdio", &address]);
+        let out = run_with_input(socat, b"abcdefg\n", limit);
+        assert!(!out.stdout.is_empty(), "{address}: no answer");
+    }
+    // The server writes the capture out after every round; stop it.
+    drop(server);
+    let frames = check_pcap(&pcap.0, 16);
+    for what in ["UDP", "TCP", "6969", "6970", "[FIN, ACK]"] {
+        assert!(frames.contains(what), "no {what} in:\n{frames}");
     }
 }

@@ -495,12 +495,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
             MAX_MESSAGE - ECHO_HEADER
         ));
     }
-    let timeout = match args.value("--timeout") {
-        None => None,
-        Some(_) => Some(Duration::from_secs_f64(
-            args.parse_or("--timeout", 0.0f64)?.max(0.0),
-        )),
-    };
+    let timeout = args.secs("--timeout")?;
     Ok(Settings {
         dst,
         local: dst,
@@ -518,8 +513,12 @@ fn main() {
         .skip(1)
         .map(|a| if a == "-c" { "--count".into() } else { a })
         .collect();
-    let args = match PROGRAM.parse(argv) {
-        Ok(Some(args)) => args,
+    let parsed = PROGRAM.parse(argv).and_then(|args| match args {
+        Some(args) => Ok(Some((args.link()?, settings(&args)?))),
+        None => Ok(None),
+    });
+    let (link, settings) = match parsed {
+        Ok(Some(parsed)) => parsed,
         Ok(None) => {
             print!("{}", PROGRAM.help());
             return;
@@ -529,12 +528,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let result = (|| {
-        let link = args.link()?;
-        let settings = settings(&args)?;
-        ethox_examples::open(&link, Run { settings })?
-    })();
-    match result {
+    match ethox_examples::open(&link, Run { settings }).and_then(|result| result) {
         Ok(true) => {}
         Ok(false) => std::process::exit(1),
         Err(err) => {

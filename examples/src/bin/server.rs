@@ -6,9 +6,14 @@
 //! * TCP port 6969: says "hello" and closes;
 //! * TCP port 6970: sends back every chunk it reads, reversed;
 //! * TCP port 6971: sinks data, with keep-alives every second and a user
-//!   timeout of 2 s (try the fault flags);
+//!   timeout of 2 s (try the fault flags), and prints the [`Digest`] of
+//!   what it took when the connection ends (a peer that sent the
+//!   [`Source`] pattern compares it with [`Source::digest_of`]);
 //! * TCP port 6972: sources data (a deterministic pattern, so a peer can
 //!   check it) until the peer closes.
+//!
+//! Every connection's end is printed: `tcp connection N ended: REASON, X
+//! bytes in, Y bytes out` (and `, digest D` on port 6971).
 //!
 //! ```sh
 //! ip tuntap add dev tap0 mode tap && ip addr add 10.0.0.1/24 dev tap0 && ip link set tap0 up
@@ -19,8 +24,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use ethox::layer::tcp::buffer::{RingRecvBuffer, RingSendBuffer, Source};
-use ethox::layer::tcp::connection::CloseReason;
+use ethox::layer::tcp::buffer::{Digest, RingRecvBuffer, RingSendBuffer, Source};
+use ethox::layer::tcp::connection::Config as TcpConfig;
 use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::layer::udp;
 use ethox::nic::Device;
@@ -51,6 +56,18 @@ TCP 6972 sources data. IPv4 and IPv6.",
             value: "N",
             help: "seed of the data port 6972 sends (ethox Source pattern)",
             default: "6972",
+        },
+        Flag {
+            name: "--rto-min",
+            value: "MS",
+            help: "the least TCP retransmission timeout",
+            default: "200",
+        },
+        Flag {
+            name: "--rto-max",
+            value: "MS",
+            help: "the greatest TCP retransmission timeout (back-off stops there)",
+            default: "60000",
         },
         Flag {
             name: "--verbose",
@@ -108,6 +125,8 @@ struct Slot {
     /// Position in port 6972's stream.
     produced: u64,
     received: u64,
+    /// The digest of what port 6971 took.
+    digest: Digest,
 }
 
 impl Slot {
@@ -118,6 +137,7 @@ impl Slot {
             service: Service::New,
             produced: 0,
             received: 0,
+            digest: Digest::new(),
         }
     }
 }
@@ -186,12 +206,14 @@ impl Tcp {
                     let _ = stack.tcp.close(conn);
                 }
                 Event::Closed(reason) => {
-                    if self.verbose || reason != CloseReason::Normal {
-                        println!(
-                            "tcp connection {} ended: {reason:?}, {} bytes in, {} bytes out",
-                            conn.index, slot.received, slot.produced
-                        );
-                    }
+                    let digest = match slot.service {
+                        Service::Sink => format!(", digest {:016x}", slot.digest.value()),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "tcp connection {} ended: {reason:?}, {} bytes in, {} bytes out{digest}",
+                        conn.index, slot.received, slot.produced
+                    );
                     slot.service = Service::New;
                 }
                 _ => {}
@@ -214,9 +236,14 @@ impl Tcp {
                     slot.produced += n as u64;
                 }
                 Service::Sink => {
-                    let n = slot.recv.readable().len();
-                    slot.recv.consume(n);
-                    slot.received += n as u64;
+                    // Both parts of the ring, when the bytes wrap.
+                    while !slot.recv.is_empty() {
+                        let readable = slot.recv.readable();
+                        let n = readable.len();
+                        slot.digest.update(readable);
+                        slot.recv.consume(n);
+                        slot.received += n as u64;
+                    }
                 }
                 Service::Source => {
                     let handle_open = stack
@@ -299,7 +326,10 @@ fn main() {
             tcp_connections: connections,
             ..Sizes::default()
         };
-        ethox_examples::open_sized(&link, sizes, Default::default(), Run { tcp })?
+        let mut tcp_config = TcpConfig::default();
+        tcp_config.rto.min = args.millis_or("--rto-min", tcp_config.rto.min)?;
+        tcp_config.rto.max = args.millis_or("--rto-max", tcp_config.rto.max)?;
+        ethox_examples::open_sized(&link, sizes, tcp_config, Run { tcp })?
     })();
     if let Err(err) = result {
         eprintln!("server: {err}");

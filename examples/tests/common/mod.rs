@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -113,6 +113,38 @@ impl Peer {
         let mut all = vec!["-n", self.name.as_str()];
         all.extend_from_slice(args);
         run("ip", &all)
+    }
+
+    /// Starts `program args` inside the namespace with its stdin and
+    /// stdout piped; it is killed when the returned [`Tool`] is dropped.
+    pub fn spawn_tool(&self, program: &str, args: &[&str]) -> Tool {
+        let child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{program}: {err}"));
+        Tool { child }
+    }
+
+    /// Waits until something in the namespace listens on TCP `port` (at
+    /// most 5 s).
+    pub fn wait_listening(&self, port: u16) {
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = self
+                .command("ss")
+                .args(["-Hltn", &format!("sport = :{port}")])
+                .output()
+                .expect("ss");
+            if !out.stdout.is_empty() {
+                return;
+            }
+            assert!(Instant::now() < end, "nothing listens on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `program` to be run inside the namespace.
@@ -280,6 +312,44 @@ impl Drop for Example {
     }
 }
 
+/// A kernel tool running in a test namespace; killed (by its PID) when
+/// dropped.
+pub struct Tool {
+    pub child: Child,
+}
+
+impl Tool {
+    /// Waits for it to exit, at most `limit`; `None` if it did not.
+    pub fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// What it printed on stderr (after it exited).
+    pub fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for Tool {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs `command` with `input` on its stdin to its end or at most `limit`
 /// (then kills it by its PID), reading its stdout and stderr meanwhile so
 /// that a large output does not stall it; its output.
@@ -385,4 +455,63 @@ pub fn dnsmasq(peer: &Peer, dir: &TempDir, extra: &[&str]) -> Example {
     ];
     args.extend_from_slice(extra);
     peer.spawn("dnsmasq", &args, "started")
+}
+
+/// A file in the temporary directory, removed when dropped.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str) -> TempFile {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let file = format!("ethox-test-{}-{n}-{name}", std::process::id());
+        TempFile(std::env::temp_dir().join(file))
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary directory")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads the capture at `path` with tshark, every checksum verified:
+/// fails the test if a frame is malformed or draws a warning, or if
+/// fewer than `min_frames` are in it. Returns tshark's one-line summary
+/// of each frame.
+pub fn check_pcap(path: &Path, min_frames: usize) -> String {
+    let checks = [
+        "ip.check_checksum:TRUE",
+        "tcp.check_checksum:TRUE",
+        "udp.check_checksum:TRUE",
+    ];
+    let mut args = vec!["-r".to_string(), path.display().to_string()];
+    for check in checks {
+        args.push("-o".into());
+        args.push(check.into());
+    }
+    let summary = Command::new("tshark").args(&args).output().expect("tshark");
+    assert!(
+        summary.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&summary.stderr)
+    );
+    let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
+    assert!(
+        summary.lines().count() >= min_frames,
+        "fewer than {min_frames} frames:\n{summary}"
+    );
+    args.push("-Y".into());
+    args.push("_ws.malformed || _ws.expert.severity >= warning".into());
+    let bad = Command::new("tshark").args(&args).output().expect("tshark");
+    let bad = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        bad.trim().is_empty(),
+        "malformed or suspect frames:\n{bad}\nall:\n{summary}"
+    );
+    summary
 }
