@@ -49,7 +49,9 @@
 //! stack that moved the wrong bytes fails the bench rather than
 //! flattering it.
 
-use std::collections::VecDeque;
+#[path = "common/smoltcp_link.rs"]
+mod smoltcp_link;
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -491,155 +493,11 @@ mod smoltcp_side {
     use smoltcp::iface::{
         Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet,
     };
-    use smoltcp::phy::{self, DeviceCapabilities, Medium};
     use smoltcp::socket::tcp::{self, SocketBuffer, State};
     use smoltcp::time::Instant;
     use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
-    /// A frame buffer of full capacity and the length in use.
-    struct Frame {
-        bytes: Box<[u8]>,
-        len: usize,
-    }
-
-    impl Frame {
-        fn new() -> Frame {
-            Frame {
-                bytes: vec![0; FRAME].into_boxed_slice(),
-                len: 0,
-            }
-        }
-    }
-
-    /// One end of the in-memory link, as in the UDP bench: frames
-    /// allocated at set-up move between free pools and queues; the wire
-    /// copies each frame once into a free receive buffer of the other end.
-    struct QueueDevice {
-        rx_free: Vec<Frame>,
-        rx_queue: VecDeque<Frame>,
-        tx_free: Vec<Frame>,
-        tx_queue: VecDeque<Frame>,
-        missed: usize,
-    }
-
-    impl QueueDevice {
-        fn new() -> QueueDevice {
-            QueueDevice {
-                rx_free: (0..SLOTS).map(|_| Frame::new()).collect(),
-                rx_queue: VecDeque::with_capacity(SLOTS),
-                tx_free: (0..SLOTS).map(|_| Frame::new()).collect(),
-                tx_queue: VecDeque::with_capacity(SLOTS),
-                missed: 0,
-            }
-        }
-
-        /// The wire: moves every frame `from` sent into `to`'s receive
-        /// queue, copying it once; returns how many arrived.
-        fn transfer(from: &mut QueueDevice, to: &mut QueueDevice) -> usize {
-            let mut arrived = 0;
-            while let Some(frame) = from.tx_queue.pop_front() {
-                match to.rx_free.pop() {
-                    Some(mut buf) => {
-                        buf.bytes[..frame.len].copy_from_slice(&frame.bytes[..frame.len]);
-                        buf.len = frame.len;
-                        to.rx_queue.push_back(buf);
-                        arrived += 1;
-                    }
-                    None => to.missed += 1,
-                }
-                from.tx_free.push(frame);
-            }
-            arrived
-        }
-    }
-
-    struct RxToken<'a> {
-        frame: Option<Frame>,
-        free: &'a mut Vec<Frame>,
-    }
-
-    impl phy::RxToken for RxToken<'_> {
-        fn consume<R, F: FnOnce(&[u8]) -> R>(mut self, f: F) -> R {
-            let frame = self.frame.take().expect("an rx token holds a frame");
-            let result = f(&frame.bytes[..frame.len]);
-            self.free.push(frame);
-            result
-        }
-    }
-
-    impl Drop for RxToken<'_> {
-        fn drop(&mut self) {
-            if let Some(frame) = self.frame.take() {
-                self.free.push(frame);
-            }
-        }
-    }
-
-    /// Only handed out while a free transmit buffer exists.
-    struct TxToken<'a> {
-        free: &'a mut Vec<Frame>,
-        queue: &'a mut VecDeque<Frame>,
-    }
-
-    impl phy::TxToken for TxToken<'_> {
-        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-            let mut frame = self.free.pop().expect("a tx token has a free buffer");
-            assert!(len <= FRAME, "frame of {len} bytes");
-            frame.len = len;
-            let result = f(&mut frame.bytes[..len]);
-            self.queue.push_back(frame);
-            result
-        }
-    }
-
-    impl phy::Device for QueueDevice {
-        type RxToken<'a> = RxToken<'a>;
-        type TxToken<'a> = TxToken<'a>;
-
-        fn receive(&mut self, _: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
-            let QueueDevice {
-                rx_free,
-                rx_queue,
-                tx_free,
-                tx_queue,
-                ..
-            } = self;
-            if tx_free.is_empty() {
-                return None;
-            }
-            let frame = rx_queue.pop_front()?;
-            Some((
-                RxToken {
-                    frame: Some(frame),
-                    free: rx_free,
-                },
-                TxToken {
-                    free: tx_free,
-                    queue: tx_queue,
-                },
-            ))
-        }
-
-        fn transmit(&mut self, _: Instant) -> Option<TxToken<'_>> {
-            if self.tx_free.is_empty() {
-                return None;
-            }
-            Some(TxToken {
-                free: &mut self.tx_free,
-                queue: &mut self.tx_queue,
-            })
-        }
-
-        fn capabilities(&self) -> DeviceCapabilities {
-            let mut caps = DeviceCapabilities::default();
-            caps.medium = Medium::Ethernet;
-            // For Ethernet smoltcp counts the header: an IP MTU of 1500.
-            caps.max_transmission_unit = FRAME;
-            // The default ChecksumCapabilities: computed and verified in
-            // software.
-            caps
-        }
-    }
+    use crate::smoltcp_link::QueueDevice;
 
     struct Host {
         dev: QueueDevice,
@@ -650,7 +508,7 @@ mod smoltcp_side {
 
     impl Host {
         fn new(mac: [u8; 6], addr: [u8; 4], nagle: bool, now: Instant) -> Host {
-            let mut dev = QueueDevice::new();
+            let mut dev = QueueDevice::new(SLOTS);
             let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
             config.random_seed = u64::from(mac[5]);
             let mut iface = Interface::new(config, &mut dev, now);
@@ -691,13 +549,13 @@ mod smoltcp_side {
         /// Sends until nothing more goes out (a TCP socket sends one
         /// segment per poll); returns the frames queued.
         fn egress(&mut self, now: Instant) -> usize {
-            let before = self.dev.tx_queue.len();
+            let before = self.dev.queued();
             while self
                 .iface
                 .poll_egress(now, &mut self.dev, &mut self.sockets)
                 != PollResult::None
             {}
-            self.dev.tx_queue.len() - before
+            self.dev.queued() - before
         }
     }
 
