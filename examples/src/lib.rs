@@ -175,6 +175,11 @@ impl PcapSink for FileOrNothing {
 }
 
 impl FileOrNothing {
+    /// A sink writing to `file`, or discarding without one.
+    pub fn new(file: Option<BufWriter<File>>) -> Self {
+        FileOrNothing(file)
+    }
+
     /// Writes what is buffered to the file.
     pub fn flush(&mut self) -> std::io::Result<()> {
         match &mut self.0 {

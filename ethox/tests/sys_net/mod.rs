@@ -67,61 +67,9 @@ pub fn allocations() -> u64 {
 /// How long a stack thread runs at most, whatever the test does.
 pub const STACK_LIMIT: Duration = Duration::from_secs(30);
 
-/// Whether the test can run: root, and the `tools` on the PATH. If not,
-/// prints why and returns `false`, unless `ETHOX_REQUIRE_NET=1`, where a
-/// skip is a failure.
-pub fn can_run(tools: &[&str]) -> bool {
-    let require = std::env::var("ETHOX_REQUIRE_NET").is_ok_and(|v| v == "1");
-    let missing = if !is_root() {
-        Some("root".to_string())
-    } else {
-        tools
-            .iter()
-            .find(|tool| !have(tool))
-            .map(|tool| format!("`{tool}`"))
-    };
-    match missing {
-        None => true,
-        Some(what) if require => panic!("ETHOX_REQUIRE_NET=1 but this test needs {what}"),
-        Some(what) => {
-            eprintln!("skipped: needs {what}");
-            false
-        }
-    }
-}
-
-/// Whether the effective user is root (the second `Uid:` field).
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool} >/dev/null")])
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Runs `program args`, panics with its output unless it succeeds.
-pub fn run(program: &str, args: &[&str]) -> Output {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("{program}: {err}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+#[path = "../support/privilege.rs"]
+mod privilege;
+pub use privilege::{can_run, run};
 
 /// A network namespace for one test, removed when dropped (also when the
 /// test fails).

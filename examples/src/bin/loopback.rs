@@ -27,8 +27,9 @@
 //! cargo run --release --bin loopback -- --pcap loopback.pcap --drop-chance 10
 //! ```
 
+use ethox_examples::FileOrNothing;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::{Duration, Instant as WallClock};
 
@@ -45,7 +46,7 @@ use ethox::nic::memory::MemoryNic;
 use ethox::time::Instant;
 use ethox::wire::icmpv4::{Icmpv4Packet, Icmpv4Repr};
 use ethox::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
-use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
+use ethox::wire::pcap::{PcapWriter, TimestampResolution};
 use ethox::wire::{ChecksumMode, EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
@@ -140,20 +141,6 @@ fn parse_options() -> Result<Options, String> {
         }
     }
     Ok(options)
-}
-
-/// A pcap sink that is a file, or nothing when no capture was asked for.
-struct FileOrNothing(Option<BufWriter<File>>);
-
-impl PcapSink for FileOrNothing {
-    type Error = std::io::Error;
-
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match &mut self.0 {
-            Some(file) => file.write_all(bytes),
-            None => Ok(()),
-        }
-    }
 }
 
 /// One host: its NIC and its layers.
@@ -731,7 +718,7 @@ fn run(options: Options) -> Result<(), String> {
         )),
         None => None,
     };
-    let writer = PcapWriter::new(FileOrNothing(file), TimestampResolution::Nano, 0)
+    let writer = PcapWriter::new(FileOrNothing::new(file), TimestampResolution::Nano, 0)
         .map_err(|e| e.to_string())?;
     // With a size limit on the link, both hosts announce an MSS whose
     // frames fit it (the path MTU, known here rather than discovered).
@@ -878,9 +865,7 @@ fn run(options: Options) -> Result<(), String> {
     let (_, writer) = b.nic.into_parts();
     if let Some(path) = &options.pcap {
         let mut sink = writer.into_inner();
-        if let Some(file) = sink.0.as_mut() {
-            file.flush().map_err(|e| format!("{path}: {e}"))?;
-        }
+        sink.flush().map_err(|e| format!("{path}: {e}"))?;
         println!(
             "  wrote {path}: {} frames received and {} sent by B",
             capture.rx_recorded, capture.tx_recorded

@@ -20,60 +20,9 @@ pub const PEER6: &str = "fd00::1";
 pub const HOST4: &str = "10.0.0.2";
 pub const HOST6: &str = "fd00::2";
 
-/// Whether the test can run: root, and `tools` on the PATH. Prints
-/// "skipped: needs ..." and returns `false` if not, unless
-/// `ETHOX_REQUIRE_NET=1`, where a skip fails the test.
-pub fn can_run(tools: &[&str]) -> bool {
-    let require = std::env::var("ETHOX_REQUIRE_NET").is_ok_and(|v| v == "1");
-    let missing = if !is_root() {
-        Some("root".to_string())
-    } else {
-        tools
-            .iter()
-            .find(|tool| !have(tool))
-            .map(|tool| format!("`{tool}`"))
-    };
-    match missing {
-        None => true,
-        Some(what) if require => panic!("ETHOX_REQUIRE_NET=1 but this test needs {what}"),
-        Some(what) => {
-            eprintln!("skipped: needs {what}");
-            false
-        }
-    }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool} >/dev/null")])
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Runs `program args`; panics with its output unless it succeeds.
-pub fn run(program: &str, args: &[&str]) -> Output {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("{program}: {err}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+#[path = "../../../ethox/tests/support/privilege.rs"]
+mod privilege;
+pub use privilege::{can_run, run};
 
 /// A namespace with `tap0`: the kernel's end of the link, configured and
 /// up, waiting for an example to attach.
