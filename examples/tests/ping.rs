@@ -114,7 +114,9 @@ fn no_answer_exits_1() {
         .expect("sysctl");
     let (code, text) = ping(
         &peer,
-        &["-c", "2", "--interval", "100", "--timeout", "1", PEER4],
+        // Long enough for an ARP retry (1 s) when the first request is
+        // lost while the TAP comes up on a loaded machine.
+        &["-c", "2", "--interval", "100", "--timeout", "4", PEER4],
     );
     assert_eq!(code, Some(1), "{text}");
     assert!(
