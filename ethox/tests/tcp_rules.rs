@@ -2387,3 +2387,20 @@ fn rfc8985_tail_loss_probe_recovers_without_a_timeout() {
         (1, 0, 1)
     );
 }
+
+/// A peer that keeps retransmitting its SYN is alive: the SYN-ACKs it
+/// asks for do not use up the retry budget of a passive open.
+#[test]
+fn rfc9293_retransmitted_syns_keep_the_handshake_alive() {
+    let config = config(|c| c.syn_retries = 3);
+    let mut l = Lone::accepted(config, PeerOpts::default());
+    for _ in 0..6 {
+        l.out();
+        l.skip_to_deadline();
+        // The peer's SYN again (our SYN-ACKs are being lost).
+        let syn = l.syn(None);
+        l.feed(&syn, &[]);
+        assert_eq!(l.state(), State::SynReceived);
+    }
+    assert!(l.out().iter().any(|(r, _)| r.flags.contains(TcpFlags::SYN)));
+}

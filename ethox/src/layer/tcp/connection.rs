@@ -1064,6 +1064,11 @@ impl<C: CongestionControl> Connection<C> {
         {
             self.snd_nxt = self.iss;
             self.retransmit_at = Some(now);
+            // The peer is alive and still trying: the SYN-ACKs it asks
+            // for do not use up our retry budget (on a lossy link both
+            // sides retransmit, and counting its requests gave up on a
+            // handshake the peer was still carrying on).
+            self.syn_sent = self.syn_sent.min(1);
             return;
         }
 
