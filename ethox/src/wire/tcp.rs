@@ -79,7 +79,7 @@ mod seq;
 pub use self::option::{TcpOption, TcpOptionKind, TcpOptions};
 pub use self::seq::SeqNumber;
 
-use self::option::{MAX_SACK_BLOCKS, sack_option_len};
+use self::option::{MAX_SACK_BLOCKS, TIMESTAMPS_LEN, sack_option_len};
 
 bitflags! {
     /// The control bits of a TCP header (RFC 9293 section 3.1, RFC 3168
@@ -490,7 +490,16 @@ impl TcpRepr {
             payload_len: packet.payload_len(),
             ..TcpRepr::default()
         };
-        for option in TcpOptions::new(packet.options()) {
+        let options = packet.options();
+        // The common layout, two NOPs (kind 1) then the timestamps (kind
+        // 8, length 10), read directly.
+        if let &[1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = options {
+            let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
+            let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
+            repr.timestamp = Some((tsval, tsecr));
+            return Ok(repr);
+        }
+        for option in TcpOptions::new(options) {
             match option? {
                 TcpOption::MaxSegmentSize(mss) => repr.max_seg_size = Some(mss),
                 TcpOption::WindowScale(shift) => {
@@ -652,8 +661,27 @@ impl TcpRepr {
     /// Writes the options in `layout` into `buf`, which is exactly
     /// `options_len(layout)` bytes long.
     fn emit_options(&self, layout: OptionLayout, buf: &mut [u8]) -> Result<()> {
-        let mut w = OptionWriter { buf, at: 0 };
         let pad = layout.aligned;
+        // Nearly every segment of an established connection carries the
+        // timestamps alone: write their fixed twelve bytes (two NOPs, then
+        // kind 8, length 10) in one go.
+        if let (Some((tsval, tsecr)), None, false, None, 0, true, 12) = (
+            self.timestamp,
+            self.max_seg_size,
+            self.sack_permitted,
+            self.window_scale,
+            layout.sack_blocks,
+            pad,
+            buf.len(),
+        ) {
+            let nop = u8::from(TcpOptionKind::NoOperation);
+            let kind = u8::from(TcpOptionKind::Timestamps);
+            buf[..4].copy_from_slice(&[nop, nop, kind, TIMESTAMPS_LEN as u8]);
+            NetworkEndian::write_u32(&mut buf[4..8], tsval);
+            NetworkEndian::write_u32(&mut buf[8..12], tsecr);
+            return Ok(());
+        }
+        let mut w = OptionWriter { buf, at: 0 };
         if let Some(mss) = self.max_seg_size {
             w.put(TcpOption::MaxSegmentSize(mss))?;
         }

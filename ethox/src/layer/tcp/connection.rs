@@ -1999,6 +1999,12 @@ impl<C: CongestionControl> Connection<C> {
     /// in turn, as many new ones each as fit beside the first.
     fn sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
         let mut blocks = [None; 4];
+        // Most segments go out with nothing held: ask with a one-range
+        // array first rather than clearing room for all of them.
+        let mut probe = [(0usize, 0usize); 1];
+        if recv.held(&mut probe) == 0 {
+            return blocks;
+        }
         let mut held = [(0usize, 0usize); SACK_REPORTED_RANGES];
         let n = recv.held(&mut held).min(held.len());
         let Some((&first, older)) = held[..n].split_first() else {

@@ -37,7 +37,7 @@ enum_with_unknown! {
 const MSS_LEN: usize = 4;
 const WS_LEN: usize = 3;
 const SACK_PERMITTED_LEN: usize = 2;
-const TIMESTAMPS_LEN: usize = 10;
+pub(crate) const TIMESTAMPS_LEN: usize = 10;
 /// A SACK option is 2 bytes of kind and length plus 8 bytes per block.
 const SACK_BLOCK_LEN: usize = 8;
 /// RFC 2018 section 3: at most four blocks fit in the 40 option bytes.
