@@ -326,6 +326,7 @@ impl Scoreboard {
 
     /// Adds a SACK block, ignoring blocks that are empty, reversed, or
     /// outside `(una, max]`: a peer cannot select what we never sent.
+    #[inline(never)]
     fn add(&mut self, start: SeqNumber, end: SeqNumber, una: SeqNumber, max: SeqNumber) {
         let start = start.max(una);
         if start.partial_cmp(&end) != Some(core::cmp::Ordering::Less) || end > max {
@@ -890,6 +891,7 @@ impl<C: CongestionControl> Connection<C> {
     // ------------------------------------------------------------------
 
     /// Takes the peer's SYN: its sequence number and options.
+    #[cold]
     fn take_syn(&mut self, syn: &TcpRepr, now: Instant) {
         self.irs = syn.seq_number;
         self.rcv_nxt = syn.seq_number + 1u32;
@@ -968,6 +970,7 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// RFC 9293 3.10.7.3, SYN-SENT.
+    #[cold]
     fn on_segment_syn_sent(&mut self, now: Instant, seg: &TcpRepr, reaction: &mut Reaction) {
         let rst = seg.flags.contains(TcpFlags::RST);
         if let Some(ack) = seg.ack_number {
@@ -1021,6 +1024,7 @@ impl<C: CongestionControl> Connection<C> {
     /// RFC 6298 5.7: if our SYN (or SYN-ACK) timed out, data starts with
     /// an RTO of 3 s (the handshake gave no sample, by Karn's rule, and
     /// the path may be slower than the initial 1 s assumed).
+    #[cold]
     fn after_handshake(&mut self) {
         if self.syn_sent > 1 && self.rtt.srtt().is_none() {
             let mut config = *self.rtt.config();
@@ -1238,6 +1242,7 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// Sends a challenge ACK unless this second's allowance is spent.
+    #[cold]
     fn challenge_ack(&mut self, now: Instant) {
         if self.ack_allowed(now) {
             self.stats.challenge_acks += 1;
@@ -1248,6 +1253,7 @@ impl<C: CongestionControl> Connection<C> {
     /// The RST answering `seg` (RFC 9293 3.10.7.1 and the unacceptable-ACK
     /// cases): `<SEQ=SEG.ACK><CTL=RST>`, or `<SEQ=0><ACK=SEG.SEQ+SEG.LEN>
     /// <CTL=RST,ACK>` when the segment had no ACK.
+    #[cold]
     pub fn reset_for(&self, seg: &TcpRepr) -> TcpRepr {
         reset_for(seg)
     }
@@ -1505,6 +1511,7 @@ impl<C: CongestionControl> Connection<C> {
         Some(rtt)
     }
 
+    #[cold]
     fn on_duplicate_ack(&mut self, now: Instant) {
         self.dup_acks = self.dup_acks.saturating_add(1);
         if self.recovery.is_some() {
@@ -1517,6 +1524,7 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// Fast retransmit (RFC 5681 3.2, RFC 6675 5 step 4).
+    #[cold]
     fn enter_recovery(&mut self, now: Instant) {
         // RFC 6582 4.1: not again for losses of the window already
         // recovered (after a timeout, `recovery` marks its end).
@@ -1530,6 +1538,7 @@ impl<C: CongestionControl> Connection<C> {
         self.rtt_probe = None;
     }
 
+    #[cold]
     fn on_ecn_echo(&mut self, now: Instant) {
         self.stats.ecn_signals += 1;
         // Once per window (RFC 3168 6.1.2): not while recovering or while
@@ -1605,6 +1614,7 @@ impl<C: CongestionControl> Connection<C> {
 
     /// Marks that the IP header of the segment just processed carried the
     /// CE codepoint (RFC 3168 6.1.3): ACKs echo it until the peer's CWR.
+    #[cold]
     pub fn on_congestion_experienced(&mut self) {
         if self.ecn {
             self.ecn_echo = true;
@@ -1630,6 +1640,7 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
+    #[cold]
     fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
         self.time_wait_until = Some(now + self.config.time_wait);
@@ -1638,6 +1649,7 @@ impl<C: CongestionControl> Connection<C> {
         self.keep_alive_at = None;
     }
 
+    #[cold]
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.tlp_at = None;
@@ -1706,6 +1718,7 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
+    #[cold]
     fn on_retransmit_timeout(&mut self, now: Instant) {
         self.retransmit_at = None;
         match self.state {
@@ -1859,6 +1872,7 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// The SYN (or SYN-ACK) with our options.
+    #[cold]
     fn syn(&self, now: Instant, recv: &dyn RecvBuffer, ack: bool) -> Transmit {
         let window = recv.window().min(usize::from(u16::MAX));
         let mut flags = TcpFlags::SYN;
@@ -2067,6 +2081,7 @@ impl<C: CongestionControl> Connection<C> {
 
     /// The tail loss probe when no new data can go: the last segment sent,
     /// again (RFC 8985 7.3).
+    #[cold]
     fn tail_probe(
         &self,
         now: Instant,
@@ -2082,6 +2097,7 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// The RFC 6675 pipe: bytes thought to be in the network.
+    #[inline(never)]
     fn pipe(&self) -> usize {
         let flight = self.in_flight();
         if self.sack {
@@ -2107,6 +2123,7 @@ impl<C: CongestionControl> Connection<C> {
 
     /// The next retransmission of loss recovery (RFC 6675 NextSeg rule 1;
     /// RFC 6582 without SACK): where it starts and how long it may be.
+    #[inline(never)]
     fn next_lost(&self, seg_max: usize) -> Option<(SeqNumber, usize)> {
         let mut start = self.high_rxt.max(self.snd_una);
         if self.sack {
