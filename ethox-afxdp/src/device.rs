@@ -552,3 +552,55 @@ pub fn program_loaded(id: u32) -> Result<bool, Error> {
         errno => Error::Sys(nic_sys::Error::Io { op: OP, errno }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_are_checked_before_any_privileged_call() {
+        let odd = Config {
+            frame_size: 1500,
+            ..Config::default()
+        };
+        assert!(matches!(
+            XdpDevice::open("lo", odd),
+            Err(Error::BadConfiguration(_))
+        ));
+        for frames in [0, 1, MAX_FRAMES + 1] {
+            let config = Config {
+                frames,
+                ..Config::default()
+            };
+            let err = XdpDevice::open("lo", config).unwrap_err();
+            assert!(err.to_string().contains("frames"), "{err}");
+        }
+        let missing = XdpDevice::open("ethox-none0", Config::default()).unwrap_err();
+        assert_eq!(
+            missing,
+            Error::Sys(nic_sys::Error::NoSuchInterface(
+                IfName::new("ethox-none0").unwrap()
+            ))
+        );
+        assert_eq!(
+            XdpDevice::open("bad/name", Config::default()).unwrap_err(),
+            Error::Sys(nic_sys::Error::InvalidName)
+        );
+    }
+
+    #[test]
+    fn the_largest_mtu_leaves_the_kernels_headroom() {
+        assert_eq!(Config::default().max_mtu(), 2048 - 256 - 14);
+        let big = Config {
+            frame_size: 4096,
+            ..Config::default()
+        };
+        assert_eq!(big.max_mtu(), 4096 - 256 - 14);
+    }
+
+    #[test]
+    fn devices_can_move_to_another_thread() {
+        fn movable<T: core::marker::Send>() {}
+        movable::<XdpDevice>();
+    }
+}

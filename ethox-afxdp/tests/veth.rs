@@ -272,6 +272,27 @@ fn bad_configurations_give_clear_errors() {
         "3600",
     ]);
     ours.ip(&["link", "set", "veth-big", "up"]);
+    ours.ip(&[
+        "link",
+        "add",
+        "veth-mq",
+        "numrxqueues",
+        "2",
+        "numtxqueues",
+        "2",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "veth-mq-p",
+        "numrxqueues",
+        "2",
+        "numtxqueues",
+        "2",
+    ]);
+    for name in ["veth-mq", "veth-mq-p"] {
+        ours.ip(&["link", "set", name, "up"]);
+    }
     ours.ip(&["link", "set", "veth-big-p", "up"]);
     in_netns(&ours, || {
         let missing = XdpDevice::open("veth-none", Config::default()).unwrap_err();
@@ -338,5 +359,58 @@ fn bad_configurations_give_clear_errors() {
         drop(device);
         // Once the first is gone, the queue is free again.
         drop(XdpDevice::open(OURS, Config::default()).unwrap_or_else(|err| panic!("{err}")));
+        // One program per interface: a device on another queue finds the
+        // first device's program attached.
+        let first = XdpDevice::open("veth-mq", Config::default()).unwrap_or_else(|e| panic!("{e}"));
+        let second = Config {
+            queue: 1,
+            ..Config::default()
+        };
+        let err = XdpDevice::open("veth-mq", second).unwrap_err();
+        assert_eq!(err, Error::XdpAttached(IfName::new("veth-mq").unwrap()));
+        assert!(err.to_string().contains("xdp off"), "{err}");
+        drop(first);
     });
 }
+
+/// A ping flood wraps every ring several times over (2000 requests,
+/// 256 frames, rings of 256 entries): each reply must come back, sent in
+/// place, and every frame must find its way back to the fill ring.
+fn a_ping_flood_wraps_the_rings(mode: XdpMode, tag: &str) {
+    if !can_run(&["ip", "ping", "ethtool"]) {
+        return;
+    }
+    const COUNT: u64 = 2000;
+    let (ours, peer) = namespaces(tag);
+    let (running, program) = start_stack(&ours, mode, App::default());
+    // `-f` sends the next request when the reply came (or after 10 ms):
+    // bounded by the count and the 20 s deadline.
+    let output = peer
+        .command("ping")
+        .args([
+            "-f",
+            "-c",
+            &COUNT.to_string(),
+            "-w",
+            "20",
+            "-q",
+            &STACK.to_string(),
+        ])
+        .output()
+        .expect("ping");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let report = running.finish();
+    let stats = xdp_stats(program);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains(&format!("{COUNT} received")), "{text}");
+    assert!(stats.tx_in_place >= COUNT, "{stats:?}");
+    assert!(stats.rx_frames >= COUNT, "{stats:?}");
+    assert_eq!(stats.invalid_descriptors, 0, "{stats:?}");
+    assert_eq!(stats.fill_starved, 0, "{stats:?}");
+    assert_eq!(stats.kernel.rx_fill_ring_empty, 0, "{stats:?}");
+    assert_eq!(stats.kernel.rx_invalid_descs, 0, "{stats:?}");
+    assert_eq!(stats.kernel.tx_invalid_descs, 0, "{stats:?}");
+    assert_eq!(report.allocations, 0, "{report:?}");
+}
+
+in_both_modes!(a_ping_flood_wraps_the_rings, "xdp-flood");
