@@ -414,3 +414,48 @@ fn a_ping_flood_wraps_the_rings(mode: XdpMode, tag: &str) {
 }
 
 in_both_modes!(a_ping_flood_wraps_the_rings, "xdp-flood");
+
+/// Set in the environment of this test binary when it runs itself as
+/// `nobody`.
+const AS_NOBODY: &str = "ETHOX_AFXDP_TEST_AS_NOBODY";
+
+/// Without privileges the set-up stops at the socket, with an error that
+/// names the capabilities to give. As root, the test runs itself again as
+/// `nobody` in a namespace with our veth end, to see that.
+#[test]
+fn without_privileges_the_error_names_the_capabilities() {
+    if std::env::var_os(AS_NOBODY).is_some() {
+        let err = XdpDevice::open(OURS, Config::default()).unwrap_err();
+        assert_eq!(
+            err,
+            Error::PermissionDenied {
+                op: "socket(AF_XDP)"
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("CAP_NET_RAW") && text.contains("CAP_BPF"),
+            "{text}"
+        );
+        return;
+    }
+    if !can_run(&["ip", "ethtool", "runuser"]) {
+        return;
+    }
+    let (ours, _peer) = namespaces("xdp-nobody");
+    let test = "without_privileges_the_error_names_the_capabilities";
+    let output = ours
+        .command("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", test, "--test-threads=1"])
+        .env(AS_NOBODY, "1")
+        .output()
+        .expect("runuser");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("1 passed"),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
