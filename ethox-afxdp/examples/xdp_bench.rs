@@ -120,11 +120,46 @@ impl Sleep for RawSocket<Vec<u8>, SLOTS> {
     }
 }
 
+/// The CPU time the calling thread used so far, in seconds, from
+/// `/proc/thread-self/stat` (user and system time, in ticks of 1/100 s).
+fn thread_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // The fields after the command name in parentheses start at the
+    // third; utime and stime are the 14th and 15th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// What a receiving run measured.
+struct Received {
+    frames: u64,
+    secs: f64,
+    cpu_secs: f64,
+}
+
+impl Received {
+    fn rate(&self) -> String {
+        format!(
+            "{:>5.2} M/s, {:>3.0}% of a CPU",
+            self.frames as f64 / self.secs / 1e6,
+            100.0 * self.cpu_secs / self.secs
+        )
+    }
+}
+
 /// Receives on `device` for `secs`, spinning or (`poll`) sleeping until
-/// a frame arrives between batches; returns the frames lent and the
-/// seconds it took.
-fn receive<D: Sleep>(device: &mut D, poll: bool, secs: f64) -> (u64, f64) {
+/// a frame arrives between batches.
+fn receive<D: Sleep>(device: &mut D, poll: bool, secs: f64) -> Received {
     let mut count = Count(0);
+    let cpu = thread_cpu_secs();
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < secs && count.0 < MAX_FRAMES {
         if poll {
@@ -132,7 +167,11 @@ fn receive<D: Sleep>(device: &mut D, poll: bool, secs: f64) -> (u64, f64) {
         }
         device.rx(BATCH, &mut count).expect("rx");
     }
-    (count.0, started.elapsed().as_secs_f64())
+    Received {
+        frames: count.0,
+        secs: started.elapsed().as_secs_f64(),
+        cpu_secs: thread_cpu_secs() - cpu,
+    }
 }
 
 /// Sends on `device` until `stop` or `secs` pass; returns the frames
@@ -173,11 +212,11 @@ fn measure_rx(ours: &Netns, peer: &Netns, kind: Kind, poll: bool, secs: f64) -> 
                 let mut device =
                     XdpDevice::open(OURS, xdp_config(mode)).unwrap_or_else(|e| panic!("{e}"));
                 started(());
-                let (count, took) = receive(&mut device, poll, secs);
+                let received = receive(&mut device, poll, secs);
                 let kernel = device.stats().kernel;
                 format!(
-                    "{:>6.2} M/s  (dropped: RX ring full {}, fill ring empty {})",
-                    count as f64 / took / 1e6,
+                    "{}  (dropped: RX ring full {}, fill ring empty {})",
+                    received.rate(),
                     kernel.rx_ring_full,
                     kernel.rx_fill_ring_empty
                 )
@@ -186,8 +225,7 @@ fn measure_rx(ours: &Netns, peer: &Netns, kind: Kind, poll: bool, secs: f64) -> 
                 let mut device = RawSocket::<_, SLOTS>::open(OURS, vec![0u8; SLOTS * 1514])
                     .unwrap_or_else(|e| panic!("{e}"));
                 started(());
-                let (count, took) = receive(&mut device, poll, secs);
-                format!("{:>6.2} M/s", count as f64 / took / 1e6)
+                receive(&mut device, poll, secs).rate()
             }
         }
     })
