@@ -448,11 +448,11 @@ impl Device for XdpDevice {
         if !self.xsk.fill_to(self.fill_target) {
             self.stats.fill_starved += 1;
         }
-        let mut count = 0;
-        let mut queued = 0;
         if max == 0 {
             return Ok(0);
         }
+        let mut count = 0;
+        let mut queued = 0;
         if self.xsk.rx_ready() > 0 {
             let info = Info {
                 timestamp: nic_sys::now(),
