@@ -314,7 +314,7 @@ pub struct MemoryHandle {
 
 impl MemoryHandle {
     /// A handle not yet queued, reporting `info`.
-    pub(crate) fn new(info: Info) -> Self {
+    pub fn new(info: Info) -> Self {
         MemoryHandle {
             queued: false,
             info,
@@ -350,7 +350,7 @@ pub struct MemoryFrame<'d> {
 impl<'d> MemoryFrame<'d> {
     /// A frame of `len` bytes (at most `bytes.len()`) in `bytes`, the
     /// whole buffer.
-    pub(crate) fn new(bytes: &'d mut [u8], len: usize) -> Self {
+    pub fn new(bytes: &'d mut [u8], len: usize) -> Self {
         let len = len.min(bytes.len());
         MemoryFrame { bytes, len }
     }

@@ -150,7 +150,7 @@ impl IfName {
     }
 
     /// The name as a NUL-terminated C array, for `ifreq` and friends.
-    fn to_c_chars(self) -> [libc::c_char; libc::IFNAMSIZ] {
+    pub fn to_c_chars(self) -> [libc::c_char; libc::IFNAMSIZ] {
         let mut chars = [0; libc::IFNAMSIZ];
         for (c, &b) in chars.iter_mut().zip(&self.bytes[..usize::from(self.len)]) {
             *c = b as libc::c_char;
@@ -428,7 +428,7 @@ fn would_block(errno: i32) -> bool {
 /// Waits until `fd` is readable (or writable too, with `write`), or
 /// `timeout` passes (`None`: no limit). Returns whether it is ready; a
 /// signal ends the wait early with `false`.
-fn wait(fd: BorrowedFd<'_>, write: bool, timeout: Option<Duration>) -> io::Result<bool> {
+pub fn wait(fd: BorrowedFd<'_>, write: bool, timeout: Option<Duration>) -> io::Result<bool> {
     let mut events = libc::POLLIN;
     if write {
         events |= libc::POLLOUT;
@@ -530,7 +530,7 @@ fn interface_ioctl(
 }
 
 /// The IP MTU of interface `name`.
-fn interface_mtu(name: IfName) -> Result<usize, Error> {
+pub fn interface_mtu(name: IfName) -> Result<usize, Error> {
     let socket = control_socket()?;
     let mut request = ifreq(name);
     interface_ioctl(
@@ -583,7 +583,7 @@ fn set_interface_up(name: IfName) -> Result<(), Error> {
 }
 
 /// The hardware (MAC) address of interface `name`.
-fn interface_mac(name: IfName) -> Result<ethernet::EthernetAddress, Error> {
+pub fn interface_mac(name: IfName) -> Result<ethernet::EthernetAddress, Error> {
     let socket = control_socket()?;
     let mut request = ifreq(name);
     interface_ioctl(
