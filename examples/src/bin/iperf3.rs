@@ -46,6 +46,7 @@ use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::layer::udp;
 use ethox::nic::Device;
 use ethox::nic::sys::now;
+use ethox::storage::assembler::Assembler;
 use ethox::time::Instant;
 use ethox::wire::IpAddr;
 use ethox_examples::cli::{Args, Flag, Program};
@@ -231,6 +232,10 @@ const QUIET: Duration = Duration::from_millis(200);
 /// server): the receiving iperf3 stops reading then, and needs a moment
 /// to read what its kernel acknowledged.
 const SETTLE: Duration = Duration::from_millis(100);
+
+/// Out-of-order ranges a receiving TCP stream remembers (a window of
+/// hundreds of segments has many holes after a burst of loss).
+const GAPS: usize = 64;
 
 /// The seed of the generated data.
 const DATA_SEED: u64 = 5201;
@@ -443,7 +448,9 @@ enum Intake {
     Cookie,
     /// Keeps them: control messages.
     Control,
-    /// Counts and drops them: a data stream.
+    /// Counts and drops them: a data stream. Bytes ahead of a gap are
+    /// remembered as ranges (no storage: they are dropped too), so the
+    /// peer's SACK retransmits only what was lost.
     Count,
 }
 
@@ -455,6 +462,8 @@ struct Incoming {
     intake: Intake,
     inbox: Vec<u8>,
     counted: u64,
+    /// Data stream bytes held ahead of a gap.
+    held: Assembler<GAPS>,
     window: usize,
 }
 
@@ -466,6 +475,7 @@ impl Incoming {
             intake,
             inbox: Vec::new(),
             counted: 0,
+            held: Assembler::new(),
             window,
         }
     }
@@ -512,6 +522,12 @@ impl RecvBuffer for Incoming {
     }
 
     fn write_at(&mut self, offset: usize, data: &[u8]) -> usize {
+        if self.intake == Intake::Count {
+            let n = data.len().min(self.window.saturating_sub(offset));
+            let advanced = self.held.add(offset, n).unwrap_or(0);
+            self.counted += advanced as u64;
+            return advanced;
+        }
         if offset != 0 {
             return 0;
         }
@@ -522,7 +538,16 @@ impl RecvBuffer for Incoming {
                 self.cookie_len += n;
             }
             Intake::Control => self.inbox.extend_from_slice(&data[..n]),
-            Intake::Count => self.counted += n as u64,
+            Intake::Count => {}
+        }
+        n
+    }
+
+    fn held(&self, out: &mut [(usize, usize)]) -> usize {
+        let mut n = 0;
+        for (slot, range) in out.iter_mut().zip(self.held.ranges_recent_first()) {
+            *slot = range;
+            n += 1;
         }
         n
     }
@@ -1305,10 +1330,12 @@ fn udp_stream_reports(udp: &UdpSide, last: &mut [StreamReport]) {
     }
 }
 
-/// Keeps the data of sending TCP streams flowing: `window` bytes beyond
-/// what is acknowledged, and no more than `rate` allows.
-fn feed_tcp(
+/// Keeps the sending streams going: TCP streams `window` bytes beyond
+/// what is acknowledged and no more than `rate` allows, UDP streams their
+/// datagrams at `rate`.
+fn feed(
     tcp: &mut TcpSide,
+    udp: &mut UdpSide,
     handles: &[Handle],
     params: &Params,
     elapsed: Duration,
@@ -1324,6 +1351,7 @@ fn feed_tcp(
             c.out.allow_data(limit);
         }
     }
+    udp.allowance = paced(params.rate, elapsed, params.len as u64);
 }
 
 /// The TCP table and the UDP ports a test of up to [`MAX_STREAMS`] needs,
@@ -1635,15 +1663,15 @@ impl Server {
             Phase::Running => {
                 let elapsed = at.saturating_duration_since(test.started.unwrap_or(at));
                 if we_send {
-                    let streams = test.tcp_streams.clone();
-                    feed_tcp(
+                    let window = self.settings.window;
+                    feed(
                         &mut self.tcp,
-                        &streams,
+                        &mut self.udp,
+                        &test.tcp_streams,
                         &params,
                         elapsed,
-                        self.settings.window,
+                        window,
                     );
-                    self.udp.allowance = paced(params.rate, elapsed, params.len as u64);
                 }
                 if elapsed > params.time + Duration::from_secs(60) {
                     return Outcome::Failed("no TEST_END from the client".into());
@@ -1688,7 +1716,8 @@ impl Server {
                             s.received.bytes >= s.sent_bytes
                         }
                     });
-                let quiet = at.saturating_duration_since(test.last_count.1) >= QUIET;
+                // Lost datagrams never come: UDP waits until it is quiet.
+                let quiet = params.udp && at.saturating_duration_since(test.last_count.1) >= QUIET;
                 if whole || quiet || waited > DRAIN_LIMIT {
                     let seconds = test.stopped.zip(test.started).map_or(0.0, |(stop, start)| {
                         stop.saturating_duration_since(start).as_secs_f64()
@@ -2088,15 +2117,15 @@ impl<D: Device + Waitable> ClientRun<'_, D> {
                 Step::Running => {
                     let elapsed = at.saturating_duration_since(self.started.unwrap_or(at));
                     if !params.reverse {
-                        let streams = self.streams.clone();
-                        feed_tcp(
+                        let window = self.settings.window;
+                        feed(
                             &mut self.tcp,
-                            &streams,
+                            &mut self.udp,
+                            &self.streams,
                             &params,
                             elapsed,
-                            self.settings.window,
+                            window,
                         );
-                        self.udp.allowance = paced(params.rate, elapsed, params.len as u64);
                     }
                     if elapsed >= params.time {
                         self.stopped = Some(at);
@@ -2246,11 +2275,18 @@ impl StackRunner for Client {
 
 fn main() -> ExitCode {
     let args = PROGRAM.parse_env_aliased(ALIASES);
+    let settings = match settings(&args) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("iperf3: {err}\n\n{}", PROGRAM.help());
+            return ExitCode::from(2);
+        }
+    };
     let result = (|| {
-        let settings = settings(&args).map_err(|err| format!("{err}\n\n{}", PROGRAM.help()))?;
         let link = args.link()?;
         let mut tcp_config = TcpConfig::default();
-        // Data moves one way: no waiting for a write to ACK with.
+        // Control messages are single bytes the peer waits for, and data
+        // moves one way: nothing to wait for before sending.
         tcp_config.nagle = false;
         match settings.server {
             None => ethox_examples::open_sized(
