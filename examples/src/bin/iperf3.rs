@@ -340,6 +340,15 @@ impl Params {
     }
 }
 
+/// A JSON message as the control connection carries it: its length in 4
+/// bytes, big-endian, then the text.
+fn json_message(value: &Value) -> Vec<u8> {
+    let text = value.to_json();
+    let mut bytes = (text.len() as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}
+
 /// The largest UDP payload one Ethernet frame carries.
 fn max_udp_payload(ipv6: bool) -> usize {
     1500 - if ipv6 { 40 } else { 20 } - 8
@@ -1429,10 +1438,7 @@ impl Server {
     }
 
     fn send_json(&mut self, handle: Handle, value: &Value) {
-        let text = value.to_json();
-        let mut bytes = (text.len() as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(text.as_bytes());
-        self.send_control(handle, &bytes);
+        self.send_control(handle, &json_message(value));
     }
 
     /// Refuses a test: SERVER_ERROR with iperf3's error code, then closes.
@@ -2007,10 +2013,7 @@ impl<D: Device + Waitable> ClientRun<'_, D> {
             };
             match (state, self.step) {
                 (proto::PARAM_EXCHANGE, Step::Hello) => {
-                    let text = self.settings.params.to_json().to_json();
-                    let mut bytes = (text.len() as u32).to_be_bytes().to_vec();
-                    bytes.extend_from_slice(text.as_bytes());
-                    self.control_out(&bytes);
+                    self.control_out(&json_message(&self.settings.params.to_json()));
                     self.step = Step::Params;
                 }
                 (proto::CREATE_STREAMS, Step::Params) => {
@@ -2166,10 +2169,7 @@ impl<D: Device + Waitable> ClientRun<'_, D> {
                         let seconds = self.seconds();
                         let cpu = cpu_percent(self.cpu, seconds);
                         let ours = results_json(&self.reports, !params.reverse, seconds, cpu);
-                        let text = ours.to_json();
-                        let mut bytes = (text.len() as u32).to_be_bytes().to_vec();
-                        bytes.extend_from_slice(text.as_bytes());
-                        self.control_out(&bytes);
+                        self.control_out(&json_message(&ours));
                         self.step = Step::Results;
                         self.since = at;
                     }
