@@ -24,6 +24,7 @@
 //! ```
 
 pub mod cli;
+pub mod json;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -55,6 +56,16 @@ pub enum NicKind {
     Tap(String),
     /// An AF_PACKET socket on the interface of this name.
     Raw(String),
+}
+
+impl std::fmt::Display for NicKind {
+    /// The NIC as a person reads it: `tap tap0`, `raw socket on eth0`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NicKind::Tap(name) => write!(f, "tap {name}"),
+            NicKind::Raw(name) => write!(f, "raw socket on {name}"),
+        }
+    }
 }
 
 /// The neighbor caches' timing: entries are trusted for 15 s, not the
