@@ -59,7 +59,9 @@ fn stack_rx_setup_establishes_three_connections() {
 
 /// Inputs that once crashed the tcp_pair target: `close-in-syn-sent`
 /// (A wrote, then closed before the handshake completed; the bytes were
-/// dropped and the close reported as normal).
+/// dropped and the close reported as normal), `small-window-lost-update`
+/// (B's window update was overtaken by an older ACK; A, with a window
+/// below its SWS threshold and nothing in flight, waited forever).
 #[test]
 fn tcp_pair_crashes_stay_fixed() {
     replay("tcp_pair", |data| {

@@ -2245,6 +2245,24 @@ impl<C: CongestionControl> Connection<C> {
             // segment, everything queued, or half the peer's largest window.
             let half_window = self.max_snd_wnd / 2;
             if !(all || (len > 0 && len >= half_window)) {
+                // With nothing in flight no ACK will come to open the
+                // window further: if the peer's window update was lost,
+                // only a timer gets the data out. It is the persist
+                // timer, and when it fires what the window allows goes
+                // (the override time-out of RFC 9293 3.8.6.2.1). Found by
+                // the tcp_pair fuzz target: a reordered ACK left a
+                // window below the threshold, and the sender waited
+                // forever.
+                if len > 0 && self.in_flight() == 0 {
+                    if self.probe_due {
+                        return self.segment_at(now, self.snd_nxt, len, queued, recv);
+                    }
+                    if self.persist_at.is_none() {
+                        let backoff = 1u32 << self.persist_backoff.min(16);
+                        let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+                        self.persist_at = Some(now + wait);
+                    }
+                }
                 return None;
             }
             if len == 0 {
@@ -2380,6 +2398,10 @@ impl<C: CongestionControl> Connection<C> {
             let backoff = 1u32 << self.persist_backoff.min(16);
             let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
             self.persist_at = Some(now + wait);
+        } else if self.probe_due && repr.payload_len > 1 {
+            // The override of sender SWS avoidance went out: a segment in
+            // the window like any other, under the retransmission timer.
+            self.probe_due = false;
         }
         let again = seq < self.snd_max;
         if again {
@@ -2565,6 +2587,34 @@ mod tests {
         b.deliver(now, &data, &frame[..100]);
         assert_eq!(b.conn.state(), State::CloseWait);
         assert_eq!(b.recv.read(&mut [0u8; 200]), 100);
+    }
+
+    /// A window below the sender's SWS threshold with nothing in flight
+    /// (the peer's window update was lost or overtaken by an older ACK):
+    /// the sender holds the small segment back but arms a timer, and
+    /// sends what the window allows when it fires instead of waiting
+    /// forever. (Found by the tcp_pair fuzz target.)
+    #[test]
+    fn small_window_with_nothing_in_flight_is_used_after_a_timeout() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let now = Instant::from_secs(100);
+        let (mut a, mut b) = established::<4>(&mut storage, now);
+        let mut frame = [0u8; 1480];
+        // B's latest ACK again, with a window of 1152 bytes.
+        let mut ack = b
+            .conn
+            .header(now, TcpFlags::empty(), b.conn.snd_nxt, &b.recv);
+        ack.window_len = (1152 >> b.conn.rcv_shift) as u16;
+        a.deliver(now, &ack, &[]);
+        assert_eq!(a.conn.snd_wnd, 1152);
+
+        assert_eq!(a.send.write(&[1; 10_000]), 10_000);
+        assert!(a.poll(now, &mut frame).is_none(), "SWS avoidance holds it");
+        let at = a.conn.next_deadline().expect("a timer while data waits");
+        let seg = a.poll(at, &mut frame).expect("the override");
+        assert_eq!(seg.payload_len, 1152);
+        assert!(a.poll(at, &mut frame).is_none());
+        assert!(a.conn.next_deadline().is_some(), "in flight, under a timer");
     }
 
     /// A receiver that takes a batch of segments with one lost and then
