@@ -39,7 +39,7 @@ whole_secs=$(share $((total * 6 / 10)) ${#whole_path[@]})
 parser_secs=$(share $((total - whole_secs * ${#whole_path[@]})) ${#parsers[@]})
 
 echo "== building ${#all[@]} targets"
-cargo +nightly fuzz build >/dev/null
+cargo +nightly fuzz build 2>&1 | tail -n 1
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
