@@ -2598,7 +2598,7 @@ mod tests {
     fn small_window_with_nothing_in_flight_is_used_after_a_timeout() {
         let mut storage = [[0u8; 64 * 1024]; 4];
         let now = Instant::from_secs(100);
-        let (mut a, mut b) = established::<4>(&mut storage, now);
+        let (mut a, b) = established::<4>(&mut storage, now);
         let mut frame = [0u8; 1480];
         // B's latest ACK again, with a window of 1152 bytes.
         let mut ack = b
