@@ -49,6 +49,12 @@ impl Conn {
 
     /// Moves pending bytes into the send ring and received ones out.
     pub fn pump(&mut self) {
+        self.pump_send();
+        self.pump_recv();
+    }
+
+    /// Moves pending bytes into the send ring, as far as it has room.
+    pub fn pump_send(&mut self) {
         while !self.pending.is_empty() {
             let (front, _) = self.pending.as_slices();
             let n = self.send.write(front);
@@ -57,6 +63,10 @@ impl Conn {
             }
             self.pending.drain(..n);
         }
+    }
+
+    /// Reads everything in the receive ring into `received`.
+    pub fn pump_recv(&mut self) {
         let mut chunk = [0u8; 4096];
         loop {
             let n = self.recv.read(&mut chunk);

@@ -152,8 +152,9 @@ pub struct Config {
     /// MSL, Linux uses 60 s for the whole wait).
     pub time_wait: Duration,
     /// Give up when data stays unacknowledged this long (RFC 9293 3.10.8
-    /// USER TIMEOUT); `None` waits forever (the retransmission backoff is
-    /// still bounded).
+    /// USER TIMEOUT), or when segments wait this long for the next hop's
+    /// link-layer address; `None` waits forever (the retransmission
+    /// backoff is still bounded).
     pub user_timeout: Option<Duration>,
     /// Send a keep-alive after this much idle time (RFC 9293 3.8.4); `None`
     /// sends none.
@@ -499,6 +500,9 @@ pub struct Connection<C = Congestion> {
     retransmit_at: Option<Instant>,
     /// When data first went unacknowledged without progress (user timeout).
     stalled_since: Option<Instant>,
+    /// Since when our segments wait for the next hop to be resolved (see
+    /// [`Connection::on_deferred`]); `None` once one goes out.
+    deferred_since: Option<Instant>,
     /// SYN transmissions so far.
     syn_sent: u8,
     ack_now: bool,
@@ -633,6 +637,7 @@ impl<C: CongestionControl> Connection<C> {
             rto_ts: None,
             retransmit_at: None,
             stalled_since: None,
+            deferred_since: None,
             syn_sent: 0,
             ack_now: false,
             dup_acks_owed: 0,
@@ -809,10 +814,17 @@ impl<C: CongestionControl> Connection<C> {
 
     /// The application is done sending: a FIN follows the queued data
     /// (RFC 9293 3.10.4 CLOSE). Receiving goes on until the peer closes.
+    ///
+    /// In SYN-SENT too the FIN waits for the handshake and the queued
+    /// data, as RFC 9293 has it for SYN-RECEIVED: the application may
+    /// have written already, and deleting the connection would drop
+    /// those bytes while reporting a normal close. [`abort`](Self::abort)
+    /// gives up on a connection attempt.
     pub fn close(&mut self) {
         match self.state {
-            State::SynSent => self.finish(CloseReason::Normal),
-            State::SynReceived | State::Established | State::CloseWait => self.fin_queued = true,
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait => {
+                self.fin_queued = true
+            }
             _ => {}
         }
     }
@@ -880,6 +892,7 @@ impl<C: CongestionControl> Connection<C> {
             self.time_wait_until,
             self.persist_at,
             keep_alive,
+            self.deferred_give_up(),
         ]
         .into_iter()
         .flatten()
@@ -1678,6 +1691,11 @@ impl<C: CongestionControl> Connection<C> {
             self.finish(CloseReason::Normal);
             return;
         }
+        if self.deferred_give_up().is_some_and(|at| now >= at) {
+            // Nothing reaches the peer, not even a RST.
+            self.finish(CloseReason::TimedOut);
+            return;
+        }
         if self.ack_delayed_until.is_some_and(|at| now >= at) {
             self.ack_now = true;
         }
@@ -2250,6 +2268,24 @@ impl<C: CongestionControl> Connection<C> {
             // segment, everything queued, or half the peer's largest window.
             let half_window = self.max_snd_wnd / 2;
             if !(all || (len > 0 && len >= half_window)) {
+                // With nothing in flight no ACK will come to open the
+                // window further: if the peer's window update was lost,
+                // only a timer gets the data out. It is the persist
+                // timer, and when it fires what the window allows goes
+                // (the override time-out of RFC 9293 3.8.6.2.1). Found by
+                // the tcp_pair fuzz target: a reordered ACK left a
+                // window below the threshold, and the sender waited
+                // forever.
+                if len > 0 && self.in_flight() == 0 {
+                    if self.probe_due {
+                        return self.segment_at(now, self.snd_nxt, len, queued, recv);
+                    }
+                    if self.persist_at.is_none() {
+                        let backoff = 1u32 << self.persist_backoff.min(16);
+                        let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+                        self.persist_at = Some(now + wait);
+                    }
+                }
                 return None;
             }
             if len == 0 {
@@ -2301,11 +2337,31 @@ impl<C: CongestionControl> Connection<C> {
         })
     }
 
+    /// The segment from [`poll_transmit`](Self::poll_transmit) could not
+    /// go out at `now` because the next hop's link-layer address is not
+    /// known yet; it is asked for again later.
+    ///
+    /// Such a segment is not sent, so no retransmission timer runs for it
+    /// and the SYN retries and the user timeout would never count: a
+    /// connection to a neighbor that never answers would wait forever
+    /// without telling the application. Instead it gives up (closed as
+    /// [`CloseReason::TimedOut`]) once its segments waited the user
+    /// timeout (found by the tcp_pair fuzz target).
+    pub fn on_deferred(&mut self, now: Instant) {
+        self.deferred_since.get_or_insert(now);
+    }
+
+    /// When a connection whose segments wait for the next hop gives up.
+    fn deferred_give_up(&self) -> Option<Instant> {
+        Some(self.deferred_since? + self.config.user_timeout?)
+    }
+
     /// The segment `t` from [`poll_transmit`](Self::poll_transmit) was
     /// queued at `now`: advances the send state and the timers.
     pub fn on_transmitted(&mut self, now: Instant, t: &Transmit) {
         let repr = &t.repr;
         self.stats.segments_sent += 1;
+        self.deferred_since = None;
         if repr.flags.contains(TcpFlags::RST) {
             self.rst_queued = false;
             self.finish(CloseReason::Aborted);
@@ -2365,6 +2421,10 @@ impl<C: CongestionControl> Connection<C> {
             let backoff = 1u32 << self.persist_backoff.min(16);
             let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
             self.persist_at = Some(now + wait);
+        } else if self.probe_due && repr.payload_len > 1 {
+            // The override of sender SWS avoidance went out: a segment in
+            // the window like any other, under the retransmission timer.
+            self.probe_due = false;
         }
         let again = seq < self.snd_max;
         if again {
@@ -2512,6 +2572,72 @@ mod tests {
                 .conn
                 .on_segment(now, seg, payload, &mut self.send, &mut self.recv);
         }
+    }
+
+    /// Closing while the SYN is out keeps what the application wrote: the
+    /// data and then the FIN go out once the handshake completes. (Found
+    /// by the tcp_pair fuzz target: the close deleted the connection,
+    /// dropped the bytes and reported a normal close.)
+    #[test]
+    fn close_in_syn_sent_sends_queued_data_then_fin() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let [a_send, a_recv, b_send, b_recv] = &mut storage;
+        let now = Instant::from_secs(100);
+        let config = Config::default();
+        let mut a = Side {
+            conn: Connection::connect(40000, 80, SeqNumber(1000), now, config),
+            send: RingSendBuffer::new(&mut a_send[..]),
+            recv: RingRecvBuffer::new(&mut a_recv[..]),
+        };
+        let mut frame = [0u8; 1480];
+        let syn = a.poll(now, &mut frame).expect("SYN");
+        assert_eq!(a.send.write(&[7; 100]), 100);
+        a.conn.close();
+        assert_eq!(a.conn.state(), State::SynSent);
+
+        let mut b: Side<'_> = Side {
+            conn: Connection::accept(&syn, SeqNumber(5000), now, config),
+            send: RingSendBuffer::new(&mut b_send[..]),
+            recv: RingRecvBuffer::new(&mut b_recv[..]),
+        };
+        let syn_ack = b.poll(now, &mut frame).expect("SYN-ACK");
+        a.deliver(now, &syn_ack, &[]);
+        let data = a.poll(now, &mut frame).expect("the data");
+        assert_eq!(data.payload_len, 100);
+        assert!(data.flags.contains(TcpFlags::FIN));
+        assert_eq!(a.conn.state(), State::FinWait1);
+        assert_eq!(a.conn.close_reason(), None);
+        b.deliver(now, &data, &frame[..100]);
+        assert_eq!(b.conn.state(), State::CloseWait);
+        assert_eq!(b.recv.read(&mut [0u8; 200]), 100);
+    }
+
+    /// A window below the sender's SWS threshold with nothing in flight
+    /// (the peer's window update was lost or overtaken by an older ACK):
+    /// the sender holds the small segment back but arms a timer, and
+    /// sends what the window allows when it fires instead of waiting
+    /// forever. (Found by the tcp_pair fuzz target.)
+    #[test]
+    fn small_window_with_nothing_in_flight_is_used_after_a_timeout() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let now = Instant::from_secs(100);
+        let (mut a, b) = established::<4>(&mut storage, now);
+        let mut frame = [0u8; 1480];
+        // B's latest ACK again, with a window of 1152 bytes.
+        let mut ack = b
+            .conn
+            .header(now, TcpFlags::empty(), b.conn.snd_nxt, &b.recv);
+        ack.window_len = (1152 >> b.conn.rcv_shift) as u16;
+        a.deliver(now, &ack, &[]);
+        assert_eq!(a.conn.snd_wnd, 1152);
+
+        assert_eq!(a.send.write(&[1; 10_000]), 10_000);
+        assert!(a.poll(now, &mut frame).is_none(), "SWS avoidance holds it");
+        let at = a.conn.next_deadline().expect("a timer while data waits");
+        let seg = a.poll(at, &mut frame).expect("the override");
+        assert_eq!(seg.payload_len, 1152);
+        assert!(a.poll(at, &mut frame).is_none());
+        assert!(a.conn.next_deadline().is_some(), "in flight, under a timer");
     }
 
     /// A receiver that takes a batch of segments with one lost and then

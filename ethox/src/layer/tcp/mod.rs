@@ -1098,7 +1098,12 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
-            Err(ip::Error::Unresolved) => return,
+            Err(ip::Error::Unresolved) => {
+                if let Some(entry) = endpoint.table.get_mut(handle) {
+                    entry.conn.on_deferred(now);
+                }
+                return;
+            }
             Err(_) => {
                 endpoint.stats.tx_errors += 1;
                 return;
