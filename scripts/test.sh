@@ -40,6 +40,28 @@ cargo test -p ethox --no-default-features --features alloc --test zero_alloc 2>&
 step "tests (with the system NICs: their tests need root, see ETHOX_REQUIRE_NET)"
 cargo test --workspace --features ethox/sys 2>&1 | tee -a "$log"
 
+step "no_std, no alloc, no libc: the freestanding ethox-no-std moves TCP data"
+bash ethox-no-std/run.sh
+
+# The nightly steps: fuzzing and AddressSanitizer need a nightly
+# toolchain. Without one they skip, except under ETHOX_REQUIRE_NET=1 (CI).
+if cargo +nightly --version >/dev/null 2>&1; then
+    step "fuzz every target from its committed corpus (${ETHOX_FUZZ_SECONDS:-90} s in all)"
+    bash fuzz/run.sh "${ETHOX_FUZZ_SECONDS:-90}"
+
+    step "the backends' tests under AddressSanitizer"
+    for crate in ethox-afxdp; do
+        RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=address" \
+            CARGO_TARGET_DIR=target/asan \
+            cargo +nightly test -p "$crate" --target x86_64-unknown-linux-gnu 2>&1 | tee -a "$log"
+    done
+elif [ "${ETHOX_REQUIRE_NET:-}" = 1 ]; then
+    echo "ETHOX_REQUIRE_NET=1 but no nightly toolchain for fuzzing and ASan" >&2
+    exit 1
+else
+    echo "skipped: fuzzing and AddressSanitizer need a nightly toolchain"
+fi
+
 # One closing line over every test binary above (cargo prints one per
 # binary, and the last of them is often an empty doc-test run).
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
