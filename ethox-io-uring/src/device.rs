@@ -21,6 +21,13 @@ const MIN_FRAME_SIZE: usize = 60;
 /// The largest frame buffer: no Linux interface carries a longer frame.
 const MAX_FRAME_SIZE: usize = 65_535;
 
+/// The most single-shot receives in flight. Each waits on the file's
+/// wait queue, and every frame (and, on a socket, every buffer a send
+/// frees) wakes them all: thousands in flight cut a packet socket to
+/// tens of thousands of frames a second. A receive submitted while frames
+/// wait completes at once, so a few dozen keep up.
+const SINGLE_SHOT_IN_FLIGHT: usize = 32;
+
 /// How long [`UringNic::close`] waits for the kernel to finish.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
@@ -66,7 +73,8 @@ pub struct Config {
     /// 1500 needs 1514. The interface's MTU must fit.
     pub frame_size: usize,
     /// Buffers kept posted for receive (the rest serve `tx`); `None`:
-    /// three quarters. On the kernels measured a multishot ring of 512
+    /// three quarters. Single-shot receives keep at most 32 of them in
+    /// flight (every receive waiting on a file is woken by every frame). On the kernels measured a multishot ring of 512
     /// buffers ran dry under load and one of 4096 did not; running dry is
     /// not fatal (the receive is re-armed, counted in
     /// [`UringStats::rx_enobufs`]) but frames are lost meanwhile.
@@ -556,7 +564,12 @@ impl UringNic {
     /// Buffers the receive side may still claim from `free`.
     fn rx_deficit(&self) -> usize {
         let held = self.ready.len() + self.ring.provided() + self.ring.receiving();
-        self.rx_target.saturating_sub(held)
+        let target = if self.ring.multishot() {
+            self.rx_target
+        } else {
+            self.rx_target.min(SINGLE_SHOT_IN_FLIGHT)
+        };
+        target.saturating_sub(held)
     }
 
     /// Posts free buffers for receive, up to the target, and (re-)arms
@@ -807,6 +820,12 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(one.rx_target(), 1);
+    }
+
+    #[test]
+    fn the_device_moves_between_threads() {
+        fn send<T: std::marker::Send>() {}
+        send::<UringNic>();
     }
 
     #[test]

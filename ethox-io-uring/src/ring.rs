@@ -606,8 +606,11 @@ impl Ring {
                 };
                 // SAFETY: the header belongs to this slot, which the
                 // device owns: no receive in flight reads or writes it.
-                // The control area lies in the slot's headroom.
+                // The control area lies in the slot's headroom; it is
+                // cleared so that a frame without control messages cannot
+                // be read with an earlier frame's.
                 unsafe {
+                    core::ptr::write_bytes(base.add(RECVMSG_OUT_LEN), 0, CONTROL_LEN);
                     (*header).iov = libc::iovec {
                         iov_base: frame.cast(),
                         iov_len: capacity,
