@@ -6,14 +6,18 @@
 //! are the device's own cost.
 //!
 //! ```text
-//! cargo run --release -p ethox-io-uring --example frames_bench [SECONDS] [RUNS]   (as root)
+//! cargo run --release -p ethox-io-uring --example frames_bench [SECONDS] [RUNS] [LEN] [ONLY]   (as root)
 //! ```
+//!
+//! LEN is the frame length, 60 (the default) to 1514. ONLY, if given,
+//! keeps the devices whose label contains it (`TAP`, `Multishot`,
+//! `RawSocket`, ...), for profiling one of them.
 //!
 //! The links, in namespaces this program creates (named with its process
 //! id) and removes when it ends, also on a panic:
 //!
 //! * TAP: `tapgen` and `tapdut` joined by a bridge. A generator (the
-//!   io_uring NIC, sending) writes 60-byte frames into `tapgen`; the
+//!   io_uring NIC, sending) writes LEN-byte frames into `tapgen`; the
 //!   bridge floods them to `tapdut`, where the device under test reads
 //!   them. Transmit is measured on `tapdut` alone (out of the bridge): the
 //!   kernel takes each frame and drops it (not for its address).
@@ -119,13 +123,14 @@ impl<D: Device> Recv<D> for Count {
     }
 }
 
-/// Fills each buffer with a 60-byte frame to nobody (a locally
+/// Fills each buffer with a frame of this length to nobody (a locally
 /// administered address no interface has) of an experimental type.
-struct Blast;
+#[derive(Clone, Copy)]
+struct Blast(usize);
 
 impl<D: Device> Send<D> for Blast {
     fn send(&mut self, packet: Packet<'_, '_, D>) {
-        if packet.payload.resize(60).is_err() {
+        if packet.payload.resize(self.0).is_err() {
             return;
         }
         let frame = packet.payload.payload_mut();
@@ -136,29 +141,55 @@ impl<D: Device> Send<D> for Blast {
     }
 }
 
-/// Receives for `seconds`; returns frames per second.
-fn receive<D: Dut>(mut dut: D, seconds: f64) -> f64 {
+/// The CPU time the calling thread used so far, in nanoseconds: what
+/// the device costs, however busy the machine is with other work.
+fn thread_cpu_ns() -> u64 {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `time` is a writable timespec; the call writes only it.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+    time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64
+}
+
+/// Frames per second, and CPU nanoseconds of the device's thread per
+/// frame.
+type Rate = (f64, f64);
+
+fn rate(frames: u64, started: Instant, cpu_before: u64) -> Rate {
+    let cpu = (thread_cpu_ns() - cpu_before) as f64;
+    (
+        frames as f64 / started.elapsed().as_secs_f64(),
+        cpu / frames.max(1) as f64,
+    )
+}
+
+/// Receives for `seconds`.
+fn receive<D: Dut>(mut dut: D, seconds: f64) -> Rate {
     let mut count = Count(0);
+    let cpu = thread_cpu_ns();
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < seconds {
         dut.idle();
         let _ = dut.rx(BATCH, &mut count);
     }
-    count.0 as f64 / started.elapsed().as_secs_f64()
+    rate(count.0, started, cpu)
 }
 
-/// Sends for `seconds`; returns frames per second the kernel took.
-fn transmit<D: Dut>(mut dut: D, seconds: f64) -> f64 {
+/// Sends for `seconds`; counts the frames the kernel took.
+fn transmit<D: Dut>(mut dut: D, seconds: f64, blast: Blast) -> Rate {
     let before = dut.sent();
+    let cpu = thread_cpu_ns();
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < seconds {
-        if dut.tx(BATCH, Blast).unwrap_or(0) == 0 {
+        if dut.tx(BATCH, blast).unwrap_or(0) == 0 {
             dut.idle();
         }
     }
     // Take the last completions.
     let _ = dut.rx(0, Count(0));
-    (dut.sent() - before) as f64 / started.elapsed().as_secs_f64()
+    rate(dut.sent() - before, started, cpu)
 }
 
 /// A generator sending out of `interface` in `netns` (a TAP or a packet
@@ -168,6 +199,7 @@ fn generator(
     netns: &str,
     interface: &'static str,
     tap: bool,
+    blast: Blast,
     stop: Arc<AtomicBool>,
 ) -> thread::JoinHandle<f64> {
     let netns = netns.to_string();
@@ -175,6 +207,7 @@ fn generator(
         enter_netns(&netns).expect("setns");
         let config = Config {
             rx_buffers: Some(16),
+            single_thread: true,
             ..Config::default()
         };
         let mut nic = retry(|| {
@@ -189,7 +222,7 @@ fn generator(
             && nic.stats().tx_frames < MAX_FRAMES
             && started.elapsed() < Duration::from_secs(600)
         {
-            if nic.tx(BATCH, Blast).unwrap_or(0) == 0 {
+            if nic.tx(BATCH, blast).unwrap_or(0) == 0 {
                 nic.idle();
             }
         }
@@ -215,8 +248,9 @@ fn retry<T, E: std::fmt::Display>(mut open: impl FnMut() -> Result<T, E>) -> T {
 enum Kind {
     Tap,
     Raw,
-    UringTap(RxMode),
-    UringPacket(RxMode),
+    /// With whether the ring is for one thread (deferred task running).
+    UringTap(RxMode, bool),
+    UringPacket(RxMode, bool),
 }
 
 impl Kind {
@@ -224,41 +258,58 @@ impl Kind {
         match self {
             Kind::Tap => "TapDevice".into(),
             Kind::Raw => "RawSocket".into(),
-            Kind::UringTap(mode) => format!("UringNic TAP {mode:?}"),
-            Kind::UringPacket(mode) => format!("UringNic AF_PACKET {mode:?}"),
+            Kind::UringTap(mode, one) => format!("UringNic TAP {mode:?}{}", thread(one)),
+            Kind::UringPacket(mode, one) => {
+                format!("UringNic AF_PACKET {mode:?}{}", thread(one))
+            }
         }
     }
 
     fn is_tap(self) -> bool {
-        matches!(self, Kind::Tap | Kind::UringTap(_))
+        matches!(self, Kind::Tap | Kind::UringTap(..))
     }
 }
 
+fn thread(single: bool) -> &'static str {
+    if single { " 1-thread" } else { "" }
+}
+
 /// Runs `body` with the device of `kind` on `interface`, in `netns`.
-fn with_device(netns: &str, interface: &'static str, kind: Kind, seconds: f64, rx: bool) -> f64 {
+fn with_device(
+    netns: &str,
+    interface: &'static str,
+    kind: Kind,
+    seconds: f64,
+    rx: Option<Blast>,
+) -> Rate {
     let netns = netns.to_string();
     thread::spawn(move || {
         enter_netns(&netns).expect("setns");
         let storage = || vec![0u8; SLOTS * 1514];
-        let config = |mode| Config {
+        let config = |mode, single_thread| Config {
             rx_mode: mode,
+            single_thread,
             ..Config::default()
         };
         macro_rules! go {
             ($dut:expr) => {
-                if rx {
-                    receive($dut, seconds)
-                } else {
-                    transmit($dut, seconds)
+                match rx {
+                    None => receive($dut, seconds),
+                    Some(blast) => transmit($dut, seconds, blast),
                 }
             };
         }
         match kind {
             Kind::Tap => go!(retry(|| TapDevice::<_, SLOTS>::open(interface, storage()))),
             Kind::Raw => go!(retry(|| RawSocket::<_, SLOTS>::open(interface, storage()))),
-            Kind::UringTap(mode) => go!(retry(|| UringNic::open_tap(interface, &config(mode)))),
-            Kind::UringPacket(mode) => {
-                go!(retry(|| UringNic::open_packet(interface, &config(mode))))
+            Kind::UringTap(mode, one) => {
+                go!(retry(|| UringNic::open_tap(interface, &config(mode, one))))
+            }
+            Kind::UringPacket(mode, one) => {
+                go!(retry(|| UringNic::open_packet(
+                    interface,
+                    &config(mode, one)
+                )))
             }
         }
     })
@@ -271,10 +322,22 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The medians of the rates and of the costs.
+fn medians(rates: &[Rate]) -> Rate {
+    (
+        median(rates.iter().map(|r| r.0).collect()),
+        median(rates.iter().map(|r| r.1).collect()),
+    )
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().map_or(2.0, |s| s.parse().expect("SECONDS"));
     let runs: usize = args.next().map_or(3, |s| s.parse().expect("RUNS"));
+    let len: usize = args.next().map_or(60, |s| s.parse().expect("LEN"));
+    assert!((60..=1514).contains(&len), "LEN: 60 to 1514");
+    let blast = Blast(len);
+    let only = args.next().unwrap_or_default();
     // The TAP link: two persistent TAPs and a bridge.
     let tap_ns = Netns::new("tap");
     for tap in ["tapgen", "tapdut"] {
@@ -296,18 +359,21 @@ fn main() {
 
     let kinds = [
         Kind::Tap,
-        Kind::UringTap(RxMode::Multishot),
-        Kind::UringTap(RxMode::SingleShot),
+        Kind::UringTap(RxMode::Multishot, false),
+        Kind::UringTap(RxMode::Multishot, true),
+        Kind::UringTap(RxMode::SingleShot, true),
         Kind::Raw,
-        Kind::UringPacket(RxMode::Multishot),
-        Kind::UringPacket(RxMode::SingleShot),
+        Kind::UringPacket(RxMode::Multishot, false),
+        Kind::UringPacket(RxMode::Multishot, true),
+        Kind::UringPacket(RxMode::SingleShot, true),
     ];
-    println!("{seconds} s per measurement, median of {runs} runs, 60-byte frames");
+    println!("{seconds} s per measurement, median of {runs} runs, {len}-byte frames");
+    println!("(ns/frame: CPU time of the device's thread per frame)");
     println!(
-        "{:<30} {:>14} {:>14} {:>14}",
-        "device", "rx frames/s", "(offered/s)", "tx frames/s"
+        "{:<38} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "device", "rx frames/s", "(offered/s)", "rx ns/frame", "tx frames/s", "tx ns/frame"
     );
-    for kind in kinds {
+    for kind in kinds.into_iter().filter(|k| k.label().contains(&only)) {
         let (mut rx, mut offered, mut tx) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             // Receive: the generator feeds the link while the device reads.
@@ -318,9 +384,9 @@ fn main() {
             } else {
                 (&gen_ns.0, "vgen", &dut_ns.0, "vdut")
             };
-            let generator = generator(gen_netns, gen_link, kind.is_tap(), stop.clone());
+            let generator = generator(gen_netns, gen_link, kind.is_tap(), blast, stop.clone());
             thread::sleep(Duration::from_millis(200));
-            rx.push(with_device(netns, link, kind, seconds, true));
+            rx.push(with_device(netns, link, kind, seconds, None));
             stop.store(true, Ordering::Relaxed);
             offered.push(generator.join().expect("generator"));
             // Transmit: the device alone on its link.
@@ -328,14 +394,18 @@ fn main() {
                 tap_ns.ip(&["link", "set", "tapdut", "nomaster"]);
                 tap_ns.ip(&["link", "set", "tapdut", "up"]);
             }
-            tx.push(with_device(netns, link, kind, seconds, false));
+            tx.push(with_device(netns, link, kind, seconds, Some(blast)));
         }
+        let (rx, rx_cost) = medians(&rx);
+        let (tx, tx_cost) = medians(&tx);
         println!(
-            "{:<30} {:>14.0} {:>14.0} {:>14.0}",
+            "{:<38} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>12.0}",
             kind.label(),
-            median(rx),
+            rx,
             median(offered),
-            median(tx)
+            rx_cost,
+            tx,
+            tx_cost
         );
     }
 }

@@ -22,7 +22,6 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU16, Ordering};
-use std::alloc::{self, Layout};
 use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -159,11 +158,13 @@ struct BufEntry {
     resv: u16,
 }
 
-/// Page-aligned, zeroed memory from the global allocator, freed on drop
-/// (or leaked with `ManuallyDrop`).
+/// Zeroed memory mapped for the device alone (anonymous, private), unmapped
+/// on drop (or leaked with `ManuallyDrop`). Mappings rather than the heap:
+/// page-aligned as the buffer ring needs, never shared with the
+/// allocator's other blocks, and a leaked mapping is just address space.
 struct Region {
     ptr: NonNull<u8>,
-    layout: Layout,
+    len: usize,
 }
 
 // SAFETY: a region is plain bytes owned by whoever holds it; the raw
@@ -171,16 +172,28 @@ struct Region {
 unsafe impl Send for Region {}
 
 impl Region {
-    /// `len` zeroed bytes (rounded up to pages), or `None` if the
-    /// allocator has none.
+    /// `len` zeroed bytes (rounded up to pages), or `None` if the system
+    /// has no memory for them.
     fn zeroed(len: usize) -> Option<Region> {
-        let size = len.max(1).checked_next_multiple_of(PAGE)?;
-        let layout = Layout::from_size_align(size, PAGE).ok()?;
-        // SAFETY: the layout's size is not zero.
-        let ptr = unsafe { alloc::alloc_zeroed(layout) };
+        let len = len.max(1).checked_next_multiple_of(PAGE)?;
+        // SAFETY: an anonymous private mapping of `len` bytes at an address
+        // of the kernel's choice: it touches no existing memory.
+        let ptr = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
         Some(Region {
-            ptr: NonNull::new(ptr)?,
-            layout,
+            ptr: NonNull::new(ptr.cast())?,
+            len,
         })
     }
 
@@ -191,8 +204,9 @@ impl Region {
 
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: allocated in `zeroed` with this layout, freed once.
-        unsafe { alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+        // SAFETY: mapped in `zeroed` with this length, unmapped once; no
+        // slice of it outlives the region (they borrow the ring).
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
     }
 }
 
@@ -268,7 +282,8 @@ pub(crate) struct Ring {
 impl Ring {
     /// A ring over `fd` with `shape.count` slots, receiving as `want`
     /// says, with the buffers registered if `register` and the kernel
-    /// lets it (it may refuse over the locked-memory limit).
+    /// lets it (it may refuse over the locked-memory limit), usable from
+    /// the creating thread only if `single_thread`.
     ///
     /// `fd` must stay open while the ring lives; it is registered, so the
     /// kernel holds its own reference.
@@ -278,6 +293,7 @@ impl Ring {
         shape: Shape,
         want: Want,
         register: bool,
+        single_thread: bool,
     ) -> Result<Ring, Error> {
         if shape.count == 0 || shape.count > MAX_BUFFERS {
             return Err(Error::BadConfiguration {
@@ -286,15 +302,23 @@ impl Ring {
         }
         let sq = shape.count.next_power_of_two().clamp(8, 4096) as u32;
         let cq = (shape.count.next_power_of_two() * 2).clamp(2 * sq as usize, 65_536) as u32;
-        // Cooperative task running: completions are run at our next
-        // system call instead of interrupting us (5.19).
-        let uring = IoUring::builder()
-            .setup_cqsize(cq)
-            .setup_clamp()
-            .setup_coop_taskrun()
-            .setup_taskrun_flag()
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(cq).setup_clamp().setup_taskrun_flag();
+        if single_thread {
+            // Deferred task running (6.1): finished operations post their
+            // completions only when this thread asks, in one batch, and
+            // never interrupt it; only the creating thread may use the
+            // ring.
+            builder.setup_single_issuer().setup_defer_taskrun();
+        } else {
+            // Cooperative task running (5.19): completions are run at our
+            // next system call instead of interrupting us.
+            builder.setup_coop_taskrun();
+        }
+        let uring = builder
             .build(sq)
             .or_else(|err| match err.raw_os_error() {
+                // An older kernel: none of these flags.
                 Some(libc::EINVAL) => IoUring::builder().setup_cqsize(cq).setup_clamp().build(sq),
                 _ => Err(err),
             })

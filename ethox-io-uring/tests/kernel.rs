@@ -8,7 +8,8 @@
 //! * over an `AF_PACKET` socket on a veth between two namespaces (kernel
 //!   10.0.1.1, ethox 10.0.1.2 on the veth's own MAC address);
 //!
-//! each in both receive modes. Needs root (prints "skipped: needs root"
+//! each in both receive modes, and with a ring for one thread (deferred
+//! task running). Needs root (prints "skipped: needs root"
 //! otherwise, or fails with ETHOX_REQUIRE_NET=1).
 
 #[path = "../../ethox/tests/sys_net/mod.rs"]
@@ -31,7 +32,13 @@ impl SysNic for UringNic {
     }
 }
 
-const MODES: [RxMode; 2] = [RxMode::Multishot, RxMode::SingleShot];
+/// The receive modes, and whether the ring is the creating thread's
+/// alone (deferred task running).
+const MODES: [(RxMode, bool); 3] = [
+    (RxMode::Multishot, false),
+    (RxMode::SingleShot, false),
+    (RxMode::Multishot, true),
+];
 
 const TAP: &str = "uring0";
 const TAP_KERNEL: &str = "10.0.0.1";
@@ -43,22 +50,25 @@ const PEER: &str = "veth-kernel";
 const VETH_KERNEL: &str = "10.0.1.1";
 const VETH_STACK: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 2);
 
-fn config(mode: RxMode) -> Config {
+fn config((mode, single_thread): (RxMode, bool)) -> Config {
     Config {
         buffers: 256,
         rx_mode: mode,
+        single_thread,
         ..Config::default()
     }
 }
 
 /// The stack with `app` on a new TAP in `netns`, the kernel side up with
 /// its address.
-fn start_on_tap(netns: &Netns, mode: RxMode, app: App) -> sys_net::Running {
+fn start_on_tap(netns: &Netns, mode: (RxMode, bool), app: App) -> sys_net::Running {
     let running = start(netns, TAP_STACK, app, move || {
         let nic = UringNic::open_tap(TAP, &config(mode)).expect("io_uring TAP");
         assert_eq!(nic.name(), Some(TAP));
         assert_eq!(nic.mtu(), Some(1500));
-        assert_eq!(nic.multishot(), mode == RxMode::Multishot);
+        assert_eq!(nic.multishot(), mode.0 == RxMode::Multishot);
+        // Root may pin memory: the buffers are registered.
+        assert!(nic.registered_buffers());
         nic.set_up().expect("set up");
         Ok((nic, TAP_MAC))
     });
@@ -67,13 +77,13 @@ fn start_on_tap(netns: &Netns, mode: RxMode, app: App) -> sys_net::Running {
 }
 
 /// Namespaces joined by a veth, and the stack with `app` on our end.
-fn start_on_veth(tag: &str, mode: RxMode, app: App) -> (Netns, Netns, sys_net::Running) {
+fn start_on_veth(tag: &str, mode: (RxMode, bool), app: App) -> (Netns, Netns, sys_net::Running) {
     let ours = Netns::new(&format!("{tag}-a"));
     let peer = Netns::new(&format!("{tag}-b"));
     veth_pair(&ours, OURS, &peer, PEER, VETH_KERNEL);
     let running = start(&ours, VETH_STACK, app, move || {
         let nic = UringNic::open_packet(OURS, &config(mode)).expect("io_uring packet socket");
-        assert_eq!(nic.multishot(), mode == RxMode::Multishot);
+        assert_eq!(nic.multishot(), mode.0 == RxMode::Multishot);
         let mac = nic.mac_address().expect("an interface's address");
         Ok((nic, mac))
     });
@@ -278,12 +288,12 @@ fn set_up_errors_name_the_problem() {
     }
     let netns = Netns::new("uring-errors");
     in_netns(&netns, || {
-        let err = UringNic::open_packet("veth-none", &config(RxMode::Auto)).unwrap_err();
+        let err = UringNic::open_packet("veth-none", &config((RxMode::Auto, false))).unwrap_err();
         assert!(err.to_string().contains("`veth-none`"), "{err}");
-        let err = UringNic::open_tap("lo", &config(RxMode::Auto)).unwrap_err();
+        let err = UringNic::open_tap("lo", &config((RxMode::Auto, false))).unwrap_err();
         assert!(err.to_string().contains("not a TAP"), "{err}");
         // Loopback's MTU is 65536: no buffer of ours holds its frames.
-        let err = UringNic::open_packet("lo", &config(RxMode::Auto)).unwrap_err();
+        let err = UringNic::open_packet("lo", &config((RxMode::Auto, false))).unwrap_err();
         assert!(err.to_string().contains("MTU 65536"), "{err}");
     });
 }

@@ -42,10 +42,8 @@ fn pair() -> (OwnedFd, OwnedFd) {
 fn config(mode: RxMode, buffers: usize) -> Config {
     Config {
         buffers,
-        frame_size: 1514,
-        rx_buffers: None,
         rx_mode: mode,
-        register_buffers: true,
+        ..Config::default()
     }
 }
 
@@ -140,9 +138,24 @@ fn receive(nic: &mut UringNic, collect: &mut Collect, count: usize) {
 
 #[test]
 fn frames_arrive_in_order_and_leave_intact() {
-    for mode in MODES {
-        let (mut nic, theirs) = device(&config(mode, 64));
+    for (mode, register, single_thread) in [
+        (RxMode::Multishot, true, false),
+        (RxMode::SingleShot, true, false),
+        (RxMode::SingleShot, false, false),
+        (RxMode::Multishot, true, true),
+        (RxMode::SingleShot, true, true),
+    ] {
+        let config = Config {
+            register_buffers: register,
+            single_thread,
+            ..config(mode, 64)
+        };
+        let (mut nic, theirs) = device(&config);
         assert_eq!(nic.multishot(), mode == RxMode::Multishot);
+        if !register {
+            // Plain reads and writes of unregistered memory.
+            assert!(!nic.registered_buffers());
+        }
         assert!(nic.in_flight() > 0, "receives are posted at set-up");
         for n in 0..40 {
             write_frame(&theirs, &frame(n));
@@ -464,4 +477,39 @@ fn a_refused_multishot_receive_falls_back_to_single_shot() {
             .all(|f| f.len() == 100 && f.iter().all(|&b| b == 0))
     );
     assert!(nic.close());
+}
+
+#[test]
+fn a_single_thread_device_elsewhere_fails_and_leaks_rather_than_frees() {
+    for mode in MODES {
+        let config = Config {
+            single_thread: true,
+            ..config(mode, 32)
+        };
+        let (mut nic, theirs) = device(&config);
+        write_frame(&theirs, &frame(1));
+        let mut collect = Collect::default();
+        receive(&mut nic, &mut collect, 1);
+        assert_eq!(collect.frames.len(), 1);
+        assert!(nic.in_flight() > 0);
+        let closed = std::thread::spawn(move || {
+            // Only the creating thread may enter the ring.
+            let err = nic.tx(8, Sender { next: 0, end: 8 }).unwrap_err();
+            assert_eq!(err, ethox::nic::Error::Os(libc::EEXIST));
+            let err = nic.wait(Some(Duration::ZERO)).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+            // The kernel cannot be waited for from here: the buffers are
+            // leaked, not freed, and frames arriving now land in memory
+            // nobody else uses.
+            nic.close()
+        })
+        .join()
+        .unwrap();
+        assert!(!closed, "{mode:?}");
+        for n in 0..4 {
+            let bytes = frame(n);
+            // SAFETY: the frame is readable for its length.
+            let _ = unsafe { libc::write(theirs.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+        }
+    }
 }
