@@ -32,7 +32,9 @@
 //!   a timeout passes: an event loop passes the time to the stack's next
 //!   deadline. It waits for one completion at a time, because waiting for
 //!   several in one call stalled under multishot load on the kernels
-//!   measured.
+//!   measured. A device used by one thread only
+//!   ([`Config::single_thread`]) has the kernel run finished operations
+//!   when it asks, in batches, which is cheaper still.
 //! * **Checksums.** A TAP gets frames with finished checksums
 //!   ([`Capabilities::SOFTWARE`](ethox::nic::Capabilities::SOFTWARE), as
 //!   for `TapDevice`). A packet socket sees frames a local sender left with
@@ -137,12 +139,15 @@
 //! # Requirements
 //!
 //! Linux 5.19 or later with io_uring enabled (6.0 for multishot receive
-//! on a packet socket, 6.7 on a TAP). Where io_uring is missing or
+//! on a packet socket, 6.7 on a TAP, 6.1 for [`Config::single_thread`];
+//! older kernels get the fallbacks). Where io_uring is missing or
 //! disabled (`kernel.io_uring_disabled`), set-up fails with
 //! [`Error::Unavailable`] or [`Error::Disabled`], whose messages say what
 //! to do.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
+// Every unsafe block says why it holds.
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod device;
 mod error;
