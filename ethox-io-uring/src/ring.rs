@@ -87,7 +87,14 @@ enum Owner {
 
 /// The sizes of the slots: each holds `headroom` bytes (where a packet
 /// socket's receive puts its header and control messages) and then a
-/// frame of up to `capacity` bytes; slots are `stride` bytes apart.
+/// frame of up to `capacity` bytes and one byte more; slots are `stride`
+/// bytes apart.
+///
+/// The byte more is for reads: a TAP read into a short buffer returns the
+/// bytes that fit, not the frame's length, so a frame of exactly the
+/// buffer's size would be indistinguishable from a longer one cut short.
+/// Reads ask for `capacity + 1` bytes; a result above `capacity` is a
+/// frame too large.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Shape {
     pub count: usize,
@@ -108,7 +115,7 @@ impl Shape {
             count,
             capacity,
             headroom,
-            stride: (headroom + capacity).next_multiple_of(64),
+            stride: (headroom + capacity + 1).next_multiple_of(64),
         }
     }
 }
@@ -615,14 +622,14 @@ impl Ring {
         } = self.shape;
         // SAFETY: the device owns the slot, which is below `count`.
         let base = unsafe { self.slot_base(slot) };
-        // SAFETY: `headroom + capacity` bytes lie in the slot.
+        // SAFETY: `headroom <= stride`: the frame area starts inside the slot.
         let frame = unsafe { base.add(headroom) };
         let entry = match self.medium {
             Medium::Tap => match self.chunk(slot) {
                 Some(index) => {
-                    opcode::ReadFixed::new(Fixed(0), frame, capacity as u32, index).build()
+                    opcode::ReadFixed::new(Fixed(0), frame, capacity as u32 + 1, index).build()
                 }
-                None => opcode::Read::new(Fixed(0), frame, capacity as u32).build(),
+                None => opcode::Read::new(Fixed(0), frame, capacity as u32 + 1).build(),
             },
             Medium::Packet => {
                 let Some(header) = self.header(usize::from(slot)) else {
@@ -655,8 +662,9 @@ impl Ring {
             }
         };
         let entry = entry.user_data(user_data(RECV, slot));
-        // SAFETY: the entry names the slot's frame area and, on a packet
-        // socket, its header and control area; the slot is recorded as the
+        // SAFETY: the entry names the slot's frame area (`capacity + 1`
+        // bytes, which `stride` leaves room for) and, on a packet socket,
+        // its header and control area; the slot is recorded as the
         // kernel's right after.
         if !unsafe { self.push(&entry) } {
             return false;
@@ -688,11 +696,12 @@ impl Ring {
         // kernel's head is never behind what it gave back), so the kernel
         // does not read it now. Only the fields are written, through raw
         // pointers, never `resv` (entry 0's is the tail, which the kernel
-        // reads).
+        // reads). The buffer's `headroom + capacity + 1` bytes fit the
+        // slot's stride.
         unsafe {
             let entry = ring.base().cast::<BufEntry>().add(index);
             (&raw mut (*entry).addr).write(address);
-            (&raw mut (*entry).len).write((self.shape.headroom + self.shape.capacity) as u32);
+            (&raw mut (*entry).len).write((self.shape.headroom + self.shape.capacity + 1) as u32);
             (&raw mut (*entry).bid).write(slot);
         }
         self.ring_tail = self.ring_tail.wrapping_add(1);
