@@ -90,6 +90,22 @@ fn start_on_veth(tag: &str, mode: (RxMode, bool), app: App) -> (Netns, Netns, sy
     (ours, peer, running)
 }
 
+/// Gives the kernel side of the TAP its address and a static neighbor
+/// entry for the stack (02:00:00:00:00:02), so that it sends to the
+/// stack's address without asking first.
+fn kernel_side_without_arp(netns: &Netns) {
+    netns.ip(&["addr", "add", &format!("{TAP_KERNEL}/24"), "dev", TAP]);
+    netns.ip(&[
+        "neigh",
+        "add",
+        &TAP_STACK.to_string(),
+        "lladdr",
+        "02:00:00:00:00:02",
+        "dev",
+        TAP,
+    ]);
+}
+
 fn echo_app() -> App {
     App {
         echo_port: 7,
@@ -240,16 +256,7 @@ fn dropping_a_tap_with_operations_in_flight_is_sound_idle_and_under_a_flood() {
                 (in_flight, stats, lent.0.len(), closed, intact)
             });
             ready.recv().unwrap();
-            netns.ip(&["addr", "add", &format!("{TAP_KERNEL}/24"), "dev", TAP]);
-            netns.ip(&[
-                "neigh",
-                "add",
-                &TAP_STACK.to_string(),
-                "lladdr",
-                "02:00:00:00:00:02",
-                "dev",
-                TAP,
-            ]);
+            kernel_side_without_arp(&netns);
             let mut pinger = None;
             if flood {
                 // A flood of echo requests, bounded in count and time.
@@ -326,16 +333,7 @@ fn tap_frames_too_large_for_the_buffers_are_counted_not_lent() {
         });
         ready.recv().unwrap();
         netns.ip(&["link", "set", TAP, "mtu", "9000"]);
-        netns.ip(&["addr", "add", &format!("{TAP_KERNEL}/24"), "dev", TAP]);
-        netns.ip(&[
-            "neigh",
-            "add",
-            &TAP_STACK.to_string(),
-            "lladdr",
-            "02:00:00:00:00:02",
-            "dev",
-            TAP,
-        ]);
+        kernel_side_without_arp(&netns);
         let _ = netns
             .command("ping")
             .args(["-c", "1", "-s", "8000", "-W", "1", &TAP_STACK.to_string()])

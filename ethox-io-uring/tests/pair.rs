@@ -455,7 +455,7 @@ fn a_refused_multishot_receive_falls_back_to_single_shot() {
     // kernel refuses it at the first try. Each single-shot read then
     // returns the file's 100 bytes (from offset 0).
     let path = std::env::temp_dir().join(format!("ethox-uring-{}", std::process::id()));
-    std::fs::write(&path, frame(7)[..100].to_vec()).unwrap();
+    std::fs::write(&path, &frame(7)[..100]).unwrap();
     let file = std::fs::File::open(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     let config = config(RxMode::Multishot, 8);
