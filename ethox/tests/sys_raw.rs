@@ -55,15 +55,7 @@ fn kernel_pings_are_answered_through_a_veth() {
     let mac = running.mac;
     let output = ping(&peer, &STACK.to_string(), 3);
     let report = running.finish();
-    assert!(output.contains("3 received"), "{output}");
-    assert!(report.icmp.echo_replies_sent >= 3, "{report:?}");
-    assert!(report.rx_errors.is_empty(), "{report:?}");
-    // Receiving, answering in place and sending allocated nothing.
-    assert_eq!(report.allocations, 0, "{report:?}");
-    assert_eq!(report.stats.tx_dropped, 0, "{report:?}");
-    // Our replies never come back to us as received frames.
-    assert_eq!(report.frames.own, 0, "{report:?}");
-    assert_eq!(report.frames.backwards, 0);
+    report.check_ping(&output);
     // The kernel learned the stack's address: the veth's own MAC.
     let neighbors = peer.ip(&["neigh", "show", STACK.to_string().as_str()]);
     let neighbors = String::from_utf8_lossy(&neighbors.stdout).to_lowercase();
@@ -103,12 +95,7 @@ fn finished_udp_checksums_stay_the_stacks_to_verify() {
         ..App::default()
     };
     let (_ours, peer, running) = start_on_veth("raw-nocsum", app);
-    let output = peer
-        .command("ethtool")
-        .args(["-K", PEER, "tx-checksumming", "off"])
-        .output()
-        .expect("ethtool");
-    assert!(output.status.success(), "{output:?}");
+    sys_net::tx_checksumming_off(&peer, PEER);
     let answer = udp_exchange(&peer, &STACK.to_string(), 7, "full checksum");
     let report = running.finish();
     assert_eq!(answer, "full checksum");
@@ -216,22 +203,7 @@ fn frames_too_large_for_the_buffers_are_counted_not_lent() {
     opened.1.recv().unwrap();
     // The MTU grows after the socket was opened for 1500: the kernel now
     // sends 9000-byte frames, and the buffers hold 1514.
-    peer.ip(&["link", "set", PEER, "mtu", "9000"]);
-    ours.ip(&["link", "set", OURS, "mtu", "9000"]);
-    // A static neighbor entry, so the big echo request goes out at once.
-    peer.ip(&[
-        "neigh",
-        "add",
-        &STACK.to_string(),
-        "lladdr",
-        "02:00:00:00:00:02",
-        "dev",
-        PEER,
-    ]);
-    let _ = peer
-        .command("ping")
-        .args(["-c", "1", "-s", "8000", "-W", "1", &STACK.to_string()])
-        .output();
+    sys_net::send_jumbo_ping(&ours, OURS, &peer, PEER, &STACK.to_string());
     let (stats, lent) = handle.join().unwrap();
     assert_eq!(stats.rx_truncated, 1, "{stats:?}");
     assert!(lent.iter().all(|&len| len <= 1514), "{lent:?}");

@@ -313,7 +313,8 @@ pub struct MemoryHandle {
 }
 
 impl MemoryHandle {
-    /// A handle not yet queued, reporting `info`.
+    /// A handle not yet queued, reporting `info` (public for the backends in
+    /// other crates, whose buffers have the same shape).
     pub fn new(info: Info) -> Self {
         MemoryHandle {
             queued: false,
@@ -349,14 +350,15 @@ pub struct MemoryFrame<'d> {
 
 impl<'d> MemoryFrame<'d> {
     /// A frame of `len` bytes (at most `bytes.len()`) in `bytes`, the
-    /// whole buffer.
+    /// whole buffer (public for backends in other crates).
     pub fn new(bytes: &'d mut [u8], len: usize) -> Self {
         let len = len.min(bytes.len());
         MemoryFrame { bytes, len }
     }
 
     /// The frame's length now.
-    pub(crate) fn len(&self) -> usize {
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
         self.len
     }
 }

@@ -148,6 +148,41 @@ pub fn veth_pair(a: &Netns, ours: &str, b: &Netns, peer: &str, peer_addr: &str) 
     b.ip(&["link", "set", peer, "up"]);
 }
 
+/// Makes the kernel of `peer` send one 8000-byte echo request to `stack`
+/// over the veth `our_link`/`peer_link`, whose ends' MTU it raises to
+/// 9000 first (a stack that opened its socket for 1500 then gets frames
+/// larger than its buffers). A static neighbor entry for the stack's
+/// 02:00:00:00:00:02 makes the request leave at once; no answer is
+/// awaited.
+pub fn send_jumbo_ping(ours: &Netns, our_link: &str, peer: &Netns, peer_link: &str, stack: &str) {
+    peer.ip(&["link", "set", peer_link, "mtu", "9000"]);
+    ours.ip(&["link", "set", our_link, "mtu", "9000"]);
+    peer.ip(&[
+        "neigh",
+        "add",
+        stack,
+        "lladdr",
+        "02:00:00:00:00:02",
+        "dev",
+        peer_link,
+    ]);
+    let _ = peer
+        .command("ping")
+        .args(["-c", "1", "-s", "8000", "-W", "1", stack])
+        .output();
+}
+
+/// Turns checksum offloading off on `link` in `netns` (`ethtool -K`):
+/// the kernel then sends frames with finished checksums.
+pub fn tx_checksumming_off(netns: &Netns, link: &str) {
+    let output = netns
+        .command("ethtool")
+        .args(["-K", link, "tx-checksumming", "off"])
+        .output()
+        .expect("ethtool");
+    assert!(output.status.success(), "{output:?}");
+}
+
 /// A system NIC as the host loop needs it.
 pub trait SysNic: Device {
     fn wait(&self, timeout: Duration);
@@ -282,6 +317,25 @@ pub struct Report {
     pub allocations: u64,
     /// `sys::now()` when the loop ended: timestamps are on this clock.
     pub ended: Instant,
+}
+
+impl Report {
+    /// Checks what every ping test expects after `ping -c 3` (whose
+    /// output is `output`): every request answered, nothing allocated
+    /// inside `rx`/`tx`, nothing refused by the kernel, none of the
+    /// stack's own frames received back, timestamps in order.
+    pub fn check_ping(&self, output: &str) {
+        assert!(output.contains("3 received"), "{output}");
+        assert!(self.icmp.echo_replies_sent >= 3, "{self:?}");
+        assert!(self.rx_errors.is_empty(), "{self:?}");
+        // Receiving, answering in place and sending allocated nothing.
+        assert_eq!(self.allocations, 0, "{self:?}");
+        assert_eq!(self.stats.tx_dropped, 0, "{self:?}");
+        // Our replies never come back to us as received frames.
+        assert_eq!(self.frames.own, 0, "{self:?}");
+        // Timestamps come from the monotonic clock, in order.
+        assert_eq!(self.frames.backwards, 0, "{self:?}");
+    }
 }
 
 /// A host running in its own thread; stopped and joined by

@@ -74,7 +74,7 @@
 mod raw;
 mod tap;
 
-pub use raw::RawSocket;
+pub use raw::{RawSocket, finish_packet};
 pub use tap::TapDevice;
 
 use core::fmt;

@@ -274,16 +274,7 @@ fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
             truncated: header.msg_flags & libc::MSG_TRUNC != 0,
             outgoing: addresses[k].sll_pkttype == libc::PACKET_OUTGOING,
             status,
-            vlan: aux
-                .filter(|_| status & libc::TP_STATUS_VLAN_VALID != 0)
-                .map(|aux| {
-                    let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
-                        aux.tp_vlan_tpid
-                    } else {
-                        0x8100
-                    };
-                    (tpid, aux.tp_vlan_tci)
-                }),
+            vlan: aux.and_then(|aux| vlan_tag(&aux)),
         };
     }
     Ok(received)
@@ -292,12 +283,30 @@ fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
 /// The `PACKET_AUXDATA` message among the first `len` bytes of control
 /// messages, if there is one.
 fn auxdata(control: &Control, len: usize) -> Option<libc::tpacket_auxdata> {
+    auxdata_in(control.0.get(..len.min(CONTROL_LEN))?)
+}
+
+/// The VLAN tag (TPID, TCI) the kernel took out of a frame, if it did.
+fn vlan_tag(aux: &libc::tpacket_auxdata) -> Option<(u16, u16)> {
+    let status = aux.tp_status;
+    if status & libc::TP_STATUS_VLAN_VALID == 0 {
+        return None;
+    }
+    let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
+        aux.tp_vlan_tpid
+    } else {
+        0x8100
+    };
+    Some((tpid, aux.tp_vlan_tci))
+}
+
+/// The `PACKET_AUXDATA` message among the control messages `bytes`.
+fn auxdata_in(bytes: &[u8]) -> Option<libc::tpacket_auxdata> {
     // The messages are `cmsghdr`s (length, level, type) each followed by
     // data and padded to the word size; walked here with checked reads
     // instead of the C macros.
     let word = core::mem::size_of::<usize>();
     let header_len = core::mem::size_of::<libc::cmsghdr>();
-    let bytes = control.0.get(..len.min(CONTROL_LEN))?;
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + header_len) {
         let message_len = usize::from_ne_bytes(header.get(..word)?.try_into().ok()?);
@@ -421,6 +430,33 @@ fn accept<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
         pool.stats.rx_truncated += 1;
     }
     len
+}
+
+/// Finishes a frame received by other means than [`RawSocket`] (the
+/// io_uring backend) on an `AF_PACKET` socket with `PACKET_AUXDATA` on,
+/// as `RawSocket` finishes its own: `frame[..len]` holds the frame in a
+/// buffer of `frame.len()` bytes, `control` the control messages that came
+/// with it. Puts back the VLAN tag the kernel took out and reads the
+/// checksum state.
+///
+/// Returns the frame's length, what the device did for it, and whether
+/// its TCP/UDP checksum was left unfinished by a local sender; `None` if
+/// the frame with its tag does not fit the buffer (drop it).
+pub fn finish_packet(
+    control: &[u8],
+    frame: &mut [u8],
+    len: usize,
+) -> Option<(usize, Capabilities, bool)> {
+    let Some(aux) = auxdata_in(control) else {
+        return Some((len, Capabilities::SOFTWARE, false));
+    };
+    let status = aux.tp_status;
+    let len = match vlan_tag(&aux) {
+        Some(tag) => restore_vlan_tag(frame, len, tag)?,
+        None => len,
+    };
+    let unfinished = status & libc::TP_STATUS_CSUMNOTREADY != 0;
+    Some((len, capabilities(status), unfinished))
 }
 
 /// What the device does for a frame with auxiliary status `status`.
@@ -575,6 +611,30 @@ mod tests {
         assert!(auxdata(&control, 0).is_none());
         let (other, len) = control_with(libc::SOL_SOCKET, libc::SO_TIMESTAMP, &[0; 16]);
         assert!(auxdata(&other, len).is_none());
+    }
+
+    #[test]
+    fn frames_received_elsewhere_are_finished_like_ours() {
+        let status = libc::TP_STATUS_CSUMNOTREADY | libc::TP_STATUS_VLAN_VALID;
+        let (control, len) = control_with(
+            libc::SOL_PACKET,
+            libc::PACKET_AUXDATA,
+            &aux_bytes(status, 5, 0),
+        );
+        let control = &control.0[..len];
+        let mut frame = [0u8; 64];
+        let (tagged, caps, unfinished) = finish_packet(control, &mut frame, 60).unwrap();
+        assert_eq!(tagged, 64);
+        assert!(unfinished);
+        assert_eq!(caps, capabilities(status));
+        assert_eq!(&frame[12..16], &[0x81, 0x00, 0x00, 0x05]);
+        // Without aux data: untouched, everything in software.
+        assert_eq!(
+            finish_packet(&[], &mut frame, 60),
+            Some((60, Capabilities::SOFTWARE, false))
+        );
+        // No room for the tag: dropped.
+        assert_eq!(finish_packet(control, &mut [0u8; 60], 60), None);
     }
 
     #[test]
