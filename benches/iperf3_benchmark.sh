@@ -14,10 +14,12 @@
 #     attached as 10.0.0.2;
 #   - raw: an AF_PACKET socket on ethox's end of a veth pair (its own
 #     namespace, 10.0.1.2), the kernel's end with offloads off;
-#   - uring, afxdp: hooks, see `ethox_backends` below: they print "n/a"
-#     until those backends are wired into the examples' NIC choice.
+#   - uring-tap, uring-raw: the same TAP and veth driven by io_uring
+#     (`ethox-io-uring`);
+#   - afxdp: an AF_XDP socket on ethox's end of the veth (`ethox-afxdp`),
+#     the kernel's end finishing its own checksums meanwhile.
 # * HTTP: wrk (one thread, 100 keep-alive connections) against ethox's
-#   `httpd` (128-byte body) on the TAP and on the raw veth, and against
+#   `httpd` (128-byte body) on each backend, and against
 #   nginx (one worker, the same 128-byte body from a file) across a veth
 #   between two kernel namespaces; nginx is started by the script with a
 #   temporary configuration and killed by its PID.
@@ -156,16 +158,19 @@ ethox_backends() {
     local raw=(--raw veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- 
     ethox_run "raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- -R
-    # HOOK uring: when the examples' NicKind has an io_uring kind, run it
-    # on the raw veth as above, e.g.
-    #   ethox_run "uring:kernel-sends" "$re" "$rk" 10.0.1.2 --uring veth-e --ip4 10.0.1.2/24 --ip6 none --
-    #   ethox_run "uring:ethox-sends"  "$re" "$rk" 10.0.1.2 --uring veth-e --ip4 10.0.1.2/24 --ip6 none -- -R
-    echo "uring:kernel-sends n/a"
-    echo "uring:ethox-sends n/a"
-    # HOOK afxdp: likewise with the AF_XDP kind (the kernel's end already
-    # has its offloads off, as AF_XDP needs: shared/PLATFORM.md).
-    echo "afxdp:kernel-sends n/a"
-    echo "afxdp:ethox-sends n/a"
+    local uring_tap=(--nic uring-tap --iface tap0)
+    ethox_run "uring-tap:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --
+    ethox_run "uring-tap:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" -- -R
+    local uring=(--nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
+    ethox_run "uring-raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --
+    ethox_run "uring-raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" -- -R
+    # AF_XDP frames carry no note of an unfinished checksum: the kernel's
+    # end finishes its own (shared/PLATFORM.md).
+    ip netns exec "$rk" ethtool -K veth-k tx-checksumming off >/dev/null
+    local xdp=(--nic afxdp --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
+    ethox_run "afxdp:kernel-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" --
+    ethox_run "afxdp:ethox-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" -- -R
+    ip netns exec "$rk" ethtool -K veth-k tx-checksumming on >/dev/null
 }
 ethox_backends >>"$rows"
 
@@ -192,7 +197,11 @@ http="$tmp/http"
 : >"$http"
 httpd_run "httpd-tap" "$tp" "$tp" http://10.0.0.2/ --tap tap0 >>"$http"
 httpd_run "httpd-raw" "$re" "$rk" http://10.0.1.2/ --raw veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
-# HOOK uring / afxdp: httpd_run "httpd-uring" "$re" "$rk" http://10.0.1.2/ --uring veth-e ...
+httpd_run "httpd-uring-tap" "$tp" "$tp" http://10.0.0.2/ --nic uring-tap --iface tap0 >>"$http"
+httpd_run "httpd-uring-raw" "$re" "$rk" http://10.0.1.2/ --nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
+ip netns exec "$rk" ethtool -K veth-k tx-checksumming off >/dev/null
+httpd_run "httpd-afxdp" "$re" "$rk" http://10.0.1.2/ --nic afxdp --iface veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
+ip netns exec "$rk" ethtool -K veth-k tx-checksumming on >/dev/null
 
 # nginx across the kernel veth (its offloads back on, as a kernel server
 # runs), serving the same 128 bytes as httpd's default body.

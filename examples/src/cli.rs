@@ -39,6 +39,20 @@ pub const LINK_FLAGS: &[Flag] = &[
         default: "",
     },
     Flag {
+        name: "--nic",
+        value: "KIND",
+        help: "the backend on --iface: tap, raw, uring (AF_PACKET by io_uring), \
+               uring-tap, afxdp (the kernel's end of a veth needs \
+               `ethtool -K PEER tx-checksumming off`)",
+        default: "tap",
+    },
+    Flag {
+        name: "--iface",
+        value: "NAME",
+        help: "the interface (or TAP) --nic runs on",
+        default: "tap0",
+    },
+    Flag {
         name: "--mac",
         value: "MAC",
         help: "this host's MAC address",
@@ -278,6 +292,13 @@ impl Args {
         }
         if let Some(name) = self.value("--raw") {
             link.nic = NicKind::Raw(name.to_string());
+        }
+        if self.value("--nic").is_some() || self.value("--iface").is_some() {
+            let kind = self.value("--nic").unwrap_or("tap");
+            let name = self.value("--iface").unwrap_or(link.nic.name());
+            link.nic = NicKind::from_flag(kind, name).ok_or_else(|| {
+                format!("--nic: {kind:?} is none of tap, raw, uring, uring-tap, afxdp")
+            })?;
         }
         if let Some(mac) = self.value("--mac") {
             link.mac = parse_mac(mac).ok_or_else(|| format!("--mac: cannot read {mac:?}"))?;

@@ -42,6 +42,8 @@ use ethox::nic::sys::{RawSocket, TapDevice};
 use ethox::time::Instant;
 use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
 use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr, Ipv6Addr};
+use ethox_afxdp::XdpDevice;
+use ethox_io_uring::UringNic;
 
 /// Frame buffers per NIC.
 pub const SLOTS: usize = 64;
@@ -56,6 +58,47 @@ pub enum NicKind {
     Tap(String),
     /// An AF_PACKET socket on the interface of this name.
     Raw(String),
+    /// An AF_PACKET socket on the interface of this name, driven by
+    /// io_uring (`ethox-io-uring`).
+    Uring(String),
+    /// A TAP device of this name driven by io_uring.
+    UringTap(String),
+    /// An AF_XDP socket on queue 0 of the interface of this name
+    /// (`ethox-afxdp`). Across a veth the kernel's end must not leave
+    /// checksums to offload: `ethtool -K PEER tx-checksumming off`.
+    Xdp(String),
+}
+
+impl NicKind {
+    /// The interface or TAP name.
+    pub fn name(&self) -> &str {
+        match self {
+            NicKind::Tap(name)
+            | NicKind::Raw(name)
+            | NicKind::Uring(name)
+            | NicKind::UringTap(name)
+            | NicKind::Xdp(name) => name,
+        }
+    }
+
+    /// Whether the kind is a TAP device (the program creates it).
+    pub fn is_tap(&self) -> bool {
+        matches!(self, NicKind::Tap(_) | NicKind::UringTap(_))
+    }
+
+    /// The kind named by `--nic` (`tap`, `raw`, `uring`, `uring-tap`,
+    /// `afxdp`) on the interface `name`.
+    pub fn from_flag(kind: &str, name: &str) -> Option<NicKind> {
+        let name = name.to_string();
+        Some(match kind {
+            "tap" => NicKind::Tap(name),
+            "raw" => NicKind::Raw(name),
+            "uring" => NicKind::Uring(name),
+            "uring-tap" => NicKind::UringTap(name),
+            "afxdp" | "xdp" => NicKind::Xdp(name),
+            _ => return None,
+        })
+    }
 }
 
 impl std::fmt::Display for NicKind {
@@ -64,6 +107,9 @@ impl std::fmt::Display for NicKind {
         match self {
             NicKind::Tap(name) => write!(f, "tap {name}"),
             NicKind::Raw(name) => write!(f, "raw socket on {name}"),
+            NicKind::Uring(name) => write!(f, "io_uring raw socket on {name}"),
+            NicKind::UringTap(name) => write!(f, "io_uring tap {name}"),
+            NicKind::Xdp(name) => write!(f, "AF_XDP socket on {name}"),
         }
     }
 }
@@ -156,6 +202,18 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Waitable for TapDevice<S, N> 
 impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Waitable for RawSocket<S, N> {
     fn wait(&self, timeout: Option<Duration>) -> std::io::Result<bool> {
         self.poll(timeout)
+    }
+}
+
+impl Waitable for UringNic {
+    fn wait(&self, timeout: Option<Duration>) -> std::io::Result<bool> {
+        UringNic::wait(self, timeout)
+    }
+}
+
+impl Waitable for XdpDevice {
+    fn wait(&self, timeout: Option<Duration>) -> std::io::Result<bool> {
+        XdpDevice::wait(self, timeout)
     }
 }
 
@@ -297,6 +355,26 @@ pub fn open_with_mtu<R: StackRunner>(
             let raw = RawSocket::<_, SLOTS>::open(name, storage)
                 .map_err(|err| format!("raw socket on {name}: {err}"))?;
             Ok(runner.run(Stack::new(raw, link, sizes, tcp_config)?))
+        }
+        NicKind::Uring(name) | NicKind::UringTap(name) => {
+            let config = ethox_io_uring::Config {
+                frame_size: frame,
+                ..ethox_io_uring::Config::default()
+            };
+            let what = &link.nic;
+            let nic = match (&link.nic, mtu) {
+                (NicKind::Uring(_), _) => UringNic::open_packet(name, &config),
+                (_, Some(mtu)) => UringNic::open_tap_with_mtu(name, mtu, &config),
+                (_, None) => UringNic::open_tap(name, &config),
+            }
+            .map_err(|err| format!("{what}: {err}"))?;
+            nic.set_up().map_err(|err| format!("{what}: {err}"))?;
+            Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))
+        }
+        NicKind::Xdp(name) => {
+            let nic = XdpDevice::open(name, ethox_afxdp::Config::default())
+                .map_err(|err| format!("AF_XDP socket on {name}: {err}"))?;
+            Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))
         }
     }
 }

@@ -32,13 +32,11 @@ fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
-#[test]
-fn wrk_gets_every_request_answered() {
-    if !can_run(&["ip", "wrk"]) {
-        return;
-    }
-    let peer = Peer::new("httpd-wrk");
-    let _server = peer.start(HTTPD, &[]);
+/// `wrk` for three seconds against httpd started with `nic`: every
+/// request answered, none with an error or a non-2xx status.
+fn wrk_against(tag: &str, nic: &[&str]) {
+    let peer = Peer::new(tag);
+    let _server = peer.start(HTTPD, nic);
     let mut wrk = peer.command("wrk");
     wrk.args(["-t1", "-c100", "-d3s", &format!("http://{HOST4}/")]);
     let out = run_limited(wrk, Duration::from_secs(30));
@@ -52,6 +50,25 @@ fn wrk_gets_every_request_answered() {
     assert!(requests > 100, "{report}");
     assert!(!report.contains("Socket errors"), "{report}");
     assert!(!report.contains("Non-2xx"), "{report}");
+}
+
+#[test]
+fn wrk_gets_every_request_answered() {
+    if !can_run(&["ip", "wrk"]) {
+        return;
+    }
+    wrk_against("httpd-wrk", &[]);
+}
+
+#[test]
+fn wrk_gets_every_request_answered_over_io_uring() {
+    if !can_run(&["ip", "wrk"]) {
+        return;
+    }
+    wrk_against(
+        "httpd-wrk-uring",
+        &["--nic", "uring-tap", "--iface", "tap0"],
+    );
 }
 
 #[test]

@@ -76,11 +76,16 @@ impl Drop for Namespace {
 impl Net {
     /// The harness's TAP: the kernel at 10.0.0.1, ethox at 10.0.0.2.
     fn tap(tag: &str) -> Net {
+        Net::tap_with(tag, "tap")
+    }
+
+    /// [`tap`](Self::tap) with `--nic kind` (`tap` or `uring-tap`).
+    fn tap_with(tag: &str, kind: &str) -> Net {
         Net {
             peer: Peer::new(tag),
             kernel: common::PEER4,
             ethox: common::HOST4,
-            nic: vec!["--tap".into(), "tap0".into()],
+            nic: vec!["--nic".into(), kind.into(), "--iface".into(), "tap0".into()],
             ours: None,
         }
     }
@@ -90,6 +95,13 @@ impl Net {
     /// address, an AF_PACKET socket on it (10.0.1.2). The kernel's end
     /// does not segment or coalesce (ethox's frame buffers hold one MTU).
     fn veth(tag: &str) -> Net {
+        Net::veth_with(tag, "raw")
+    }
+
+    /// [`veth`](Self::veth) with `--nic kind` (`raw`, `uring`, `afxdp`).
+    /// AF_XDP frames carry no note of an unfinished checksum, so for it
+    /// the kernel's end finishes its checksums itself.
+    fn veth_with(tag: &str, kind: &str) -> Net {
         let peer = Peer::new(tag);
         let ours = Namespace(format!("{}-ours", peer.name()));
         run("ip", &["netns", "add", &ours.0]);
@@ -111,9 +123,13 @@ impl Net {
         run("ip", &["-n", &ours.0, "link", "set", "veth-e", "up"]);
         peer.ip(&["addr", "add", "10.0.1.1/24", "dev", "veth-k"]);
         peer.ip(&["link", "set", "veth-k", "up"]);
+        let mut offloads = vec!["-K", "veth-k", "tso", "off", "gso", "off", "gro", "off"];
+        if kind == "afxdp" {
+            offloads.extend(["tx-checksumming", "off"]);
+        }
         let ethtool = peer
             .command("ethtool")
-            .args(["-K", "veth-k", "tso", "off", "gso", "off", "gro", "off"])
+            .args(&offloads)
             .output()
             .expect("ethtool");
         assert!(ethtool.status.success(), "{ethtool:?}");
@@ -122,7 +138,9 @@ impl Net {
             kernel: "10.0.1.1",
             ethox: "10.0.1.2",
             nic: vec![
-                "--raw".into(),
+                "--nic".into(),
+                kind.into(),
+                "--iface".into(),
                 "veth-e".into(),
                 "--ip4".into(),
                 "10.0.1.2/24".into(),
@@ -384,6 +402,38 @@ fn raw_ethox_client_against_kernel_server() {
         return;
     }
     kernel_server_all(&Net::veth("ip3-rawcli"));
+}
+
+/// The kernel's client (TCP both ways, UDP) against our server, then our
+/// client against the kernel's server.
+fn every_way(net: &Net) {
+    kernel_client_tcp(net);
+    kernel_client_udp(net);
+    kernel_server_all(net);
+}
+
+#[test]
+fn uring_tap_kernel_client_and_server() {
+    if !can_run(&["ip", "iperf3", "ss"]) {
+        return;
+    }
+    every_way(&Net::tap_with("ip3-urt", "uring-tap"));
+}
+
+#[test]
+fn uring_raw_kernel_client_and_server() {
+    if !can_run(&["ip", "iperf3", "ethtool", "ss"]) {
+        return;
+    }
+    every_way(&Net::veth_with("ip3-urr", "uring"));
+}
+
+#[test]
+fn afxdp_kernel_client_and_server() {
+    if !can_run(&["ip", "iperf3", "ethtool", "ss"]) {
+        return;
+    }
+    every_way(&Net::veth_with("ip3-xdp", "afxdp"));
 }
 
 #[test]

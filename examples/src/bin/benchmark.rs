@@ -43,7 +43,7 @@ use ethox::layer::tcp::{Buffers, Event, Handle, Io};
 use ethox::nic::Device;
 use ethox::wire::IpAddr;
 use ethox_examples::cli::{Flag, Program};
-use ethox_examples::{NicKind, NoUdp, Sizes, Stack, StackRunner, Waitable};
+use ethox_examples::{NoUdp, Sizes, Stack, StackRunner, Waitable};
 
 const PROGRAM: Program = Program {
     name: "benchmark",
@@ -399,10 +399,11 @@ impl StackRunner for Run {
                 Mode::Writer => "the kernel writes, ethox receives (port 1235)",
             }
         );
-        let tap = match &stack.link.nic {
-            NicKind::Tap(name) => Some(name.clone()),
-            NicKind::Raw(_) => None,
-        };
+        let tap = stack
+            .link
+            .nic
+            .is_tap()
+            .then(|| stack.link.nic.name().to_string());
         let kernel_before = KernelCounters::read(tap.as_deref());
         let (mode, limit) = (self.mode, self.limit);
         // Named, so a profile tells its time from the stack's.

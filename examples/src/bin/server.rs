@@ -283,11 +283,7 @@ impl StackRunner for Run {
             stack.tcp.listen(port, 8).map_err(|err| err.to_string())?;
         }
         let addrs: Vec<String> = stack.ip.addrs().map(|a| a.to_string()).collect();
-        println!(
-            "server: ready on {} ({})",
-            addrs.join(", "),
-            nic_name(&stack.link)
-        );
+        println!("server: ready on {} ({})", addrs.join(", "), stack.link.nic);
         let mut udp = Udp;
         loop {
             let moved = stack.poll(&mut udp, &mut self.tcp)?;
@@ -299,13 +295,6 @@ impl StackRunner for Run {
                 stack.wait(None, Duration::from_millis(100))?;
             }
         }
-    }
-}
-
-fn nic_name(link: &ethox_examples::Link) -> String {
-    match &link.nic {
-        ethox_examples::NicKind::Tap(name) => format!("tap {name}"),
-        ethox_examples::NicKind::Raw(name) => format!("raw socket on {name}"),
     }
 }
 
