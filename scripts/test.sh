@@ -50,7 +50,7 @@ if cargo +nightly --version >/dev/null 2>&1; then
     bash fuzz/run.sh "${ETHOX_FUZZ_SECONDS:-90}"
 
     step "the backends' tests under AddressSanitizer"
-    for crate in ethox-afxdp; do
+    for crate in ethox-afxdp ethox-io-uring; do
         RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=address" \
             CARGO_TARGET_DIR=target/asan \
             cargo +nightly test -p "$crate" --target x86_64-unknown-linux-gnu 2>&1 | tee -a "$log"
