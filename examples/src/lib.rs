@@ -38,12 +38,12 @@ use ethox::layer::{dhcp, eth, icmp, ip, udp};
 use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, FaultInjector};
-use ethox::nic::sys::{RawSocket, TapDevice};
+use ethox::nic::sys::{Error as SysError, RawSocket, TapDevice};
 use ethox::time::Instant;
 use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
 use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr, Ipv6Addr};
 use ethox_afxdp::XdpDevice;
-use ethox_io_uring::UringNic;
+use ethox_io_uring::{Error as UringError, UringNic};
 
 /// Frame buffers per NIC.
 pub const SLOTS: usize = 64;
@@ -343,10 +343,13 @@ pub fn open_with_mtu<R: StackRunner>(
     let storage = vec![0u8; SLOTS.saturating_mul(frame)];
     match &link.nic {
         NicKind::Tap(name) => {
-            let tap = match mtu {
-                Some(mtu) => TapDevice::<_, SLOTS>::open_with_mtu(name, mtu, storage),
-                None => TapDevice::<_, SLOTS>::open(name, storage),
-            }
+            let tap = while_busy(
+                || match mtu {
+                    Some(mtu) => TapDevice::<_, SLOTS>::open_with_mtu(name, mtu, storage.clone()),
+                    None => TapDevice::<_, SLOTS>::open(name, storage.clone()),
+                },
+                |err| matches!(err, SysError::Busy(_)),
+            )
             .map_err(|err| format!("tap {name}: {err}"))?;
             tap.set_up().map_err(|err| format!("tap {name}: {err}"))?;
             Ok(runner.run(Stack::new(tap, link, sizes, tcp_config)?))
@@ -362,11 +365,14 @@ pub fn open_with_mtu<R: StackRunner>(
                 ..ethox_io_uring::Config::default()
             };
             let what = &link.nic;
-            let nic = match (&link.nic, mtu) {
-                (NicKind::Uring(_), _) => UringNic::open_packet(name, &config),
-                (_, Some(mtu)) => UringNic::open_tap_with_mtu(name, mtu, &config),
-                (_, None) => UringNic::open_tap(name, &config),
-            }
+            let nic = while_busy(
+                || match (&link.nic, mtu) {
+                    (NicKind::Uring(_), _) => UringNic::open_packet(name, &config),
+                    (_, Some(mtu)) => UringNic::open_tap_with_mtu(name, mtu, &config),
+                    (_, None) => UringNic::open_tap(name, &config),
+                },
+                |err| matches!(err, UringError::Sys(SysError::Busy(_))),
+            )
             .map_err(|err| format!("{what}: {err}"))?;
             nic.set_up().map_err(|err| format!("{what}: {err}"))?;
             Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))
@@ -375,6 +381,26 @@ pub fn open_with_mtu<R: StackRunner>(
             let nic = XdpDevice::open(name, ethox_afxdp::Config::default())
                 .map_err(|err| format!("AF_XDP socket on {name}: {err}"))?;
             Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))
+        }
+    }
+}
+
+/// Calls `open` until it succeeds or fails with an error other than
+/// "busy", for about a second: a TAP whose previous owner just exited is
+/// busy for a moment (up to ~100 ms measured, shared/PLATFORM.md), and a
+/// program started right after another should not fail for that.
+fn while_busy<T, E>(
+    mut open: impl FnMut() -> Result<T, E>,
+    is_busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let mut tries = 20;
+    loop {
+        match open() {
+            Err(err) if is_busy(&err) && tries > 0 => {
+                tries -= 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }
