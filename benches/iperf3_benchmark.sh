@@ -17,7 +17,9 @@
 #   - uring-tap, uring-raw: the same TAP and veth driven by io_uring
 #     (`ethox-io-uring`);
 #   - afxdp: an AF_XDP socket on ethox's end of the veth (`ethox-afxdp`),
-#     the kernel's end finishing its own checksums meanwhile.
+#     the kernel's end finishing its own checksums meanwhile;
+#   - +busy: the same with `--busy-poll 200` (the event loop keeps
+#     polling for 200 us after traffic instead of sleeping at once).
 # * HTTP: wrk (one thread, 100 keep-alive connections) against ethox's
 #   `httpd` (128-byte body) on each backend, and against
 #   nginx (one worker, the same 128-byte body from a file) across a veth
@@ -161,6 +163,8 @@ ethox_backends() {
     local uring_tap=(--nic uring-tap --iface tap0)
     ethox_run "uring-tap:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --
     ethox_run "uring-tap:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" -- -R
+    ethox_run "uring-tap+busy:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --busy-poll 200 --
+    ethox_run "uring-tap+busy:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --busy-poll 200 -- -R
     local uring=(--nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "uring-raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --
     ethox_run "uring-raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" -- -R
@@ -170,6 +174,10 @@ ethox_backends() {
     local xdp=(--nic afxdp --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "afxdp:kernel-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" --
     ethox_run "afxdp:ethox-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" -- -R
+    # The same with the event loop polling for 200 us after traffic before
+    # it sleeps (`--busy-poll`, as AF_XDP programs usually run).
+    ethox_run "afxdp+busy:kernel-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" --busy-poll 200 --
+    ethox_run "afxdp+busy:ethox-sends" "$re" "$rk" 10.0.1.2 "${xdp[@]}" --busy-poll 200 -- -R
     ip netns exec "$rk" ethtool -K veth-k tx-checksumming on >/dev/null
 }
 ethox_backends >>"$rows"

@@ -148,6 +148,10 @@ pub struct Link {
     pub faults: FaultConfig,
     /// Seed of the fault injector and of the stack's secrets.
     pub seed: u64,
+    /// After traffic, how long the event loop keeps looking for more
+    /// before it sleeps (`--busy-poll`): spinning spends a core to save
+    /// the wake-up of a sleeping thread per batch.
+    pub busy_poll: Duration,
 }
 
 impl Default for Link {
@@ -162,6 +166,7 @@ impl Default for Link {
             pcap: None,
             faults: FaultConfig::default(),
             seed: 1,
+            busy_poll: Duration::ZERO,
         }
     }
 }
@@ -279,6 +284,8 @@ pub struct Stack<D> {
     pub tcp: tcp::Endpoint<'static>,
     /// The link it was built for.
     pub link: Link,
+    /// When [`poll`](Self::poll) last moved a frame.
+    active_at: Instant,
 }
 
 /// How many of each table a [`Stack`] gets.
@@ -462,6 +469,7 @@ impl<D: Device> Stack<D> {
                 tcp_config,
             ),
             link: link.clone(),
+            active_at: Instant::ZERO,
         })
     }
 
@@ -505,7 +513,11 @@ impl<D: Device> Stack<D> {
             .nic
             .tx(SLOTS, self.eth.send(self.ip.send(NothingToSend)))
             .map_err(|err| format!("send: {err}"))?;
-        Ok(received + sent_udp + sent_tcp + sent_ip)
+        let moved = received + sent_udp + sent_tcp + sent_ip;
+        if moved > 0 && !self.link.busy_poll.is_zero() {
+            self.active_at = ethox::nic::sys::now();
+        }
+        Ok(moved)
     }
 
     /// The earliest deadline of the layers (`None`: no timer runs).
@@ -532,6 +544,11 @@ impl<D: Device + Waitable> Stack<D> {
     /// first.
     pub fn wait(&self, extra: Option<Instant>, limit: Duration) -> Result<(), String> {
         let now = ethox::nic::sys::now();
+        if now < self.active_at + self.link.busy_poll {
+            // Busy polling: the caller polls again at once.
+            std::hint::spin_loop();
+            return Ok(());
+        }
         let deadline = [self.next_deadline(), extra].into_iter().flatten().min();
         let timeout = match deadline {
             // A deadline already due (a segment waiting for a buffer the
