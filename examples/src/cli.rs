@@ -441,6 +441,25 @@ mod tests {
     }
 
     #[test]
+    fn nic_kinds_and_busy_polling() {
+        let link = |args: &[&str]| parse(args).unwrap().unwrap().link();
+        assert_eq!(
+            link(&["--raw", "eth1"]).unwrap().nic,
+            NicKind::Raw("eth1".into())
+        );
+        let xdp = link(&["--nic", "afxdp", "--iface", "veth0"]).unwrap();
+        assert_eq!(xdp.nic, NicKind::Xdp("veth0".into()));
+        assert_eq!(xdp.busy_poll, Duration::ZERO);
+        // --iface alone keeps the TAP kind; --nic alone keeps the name.
+        let tap = link(&["--iface", "tap7"]).unwrap();
+        assert_eq!(tap.nic, NicKind::Tap("tap7".into()));
+        let uring = link(&["--tap", "tap3", "--nic", "uring-tap", "--busy-poll", "200"]).unwrap();
+        assert_eq!(uring.nic, NicKind::UringTap("tap3".into()));
+        assert_eq!(uring.busy_poll, Duration::from_micros(200));
+        assert!(link(&["--nic", "dpdk"]).unwrap_err().contains("--nic"));
+    }
+
+    #[test]
     fn errors_name_the_flag() {
         assert!(parse(&["--nope"]).unwrap_err().contains("--nope"));
         assert!(parse(&["--count"]).unwrap_err().contains("needs a value"));
