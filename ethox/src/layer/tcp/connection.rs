@@ -1154,6 +1154,16 @@ impl<C: CongestionControl> Connection<C> {
             }
         }
 
+        // RFC 5961 5.2: an unacceptable ACK drops the segment before
+        // anything of it is taken, its timestamp included: a forged
+        // segment at RCV.NXT with a TSval far ahead would otherwise make
+        // PAWS drop every real segment after it.
+        if !self.ack_acceptable(ack) {
+            self.ack_now = true;
+            self.stats.rejected += 1;
+            return;
+        }
+
         // Timestamps: remember the peer's clock (RFC 7323 4.3).
         if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamp)
             && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0
@@ -1252,8 +1262,15 @@ impl<C: CongestionControl> Connection<C> {
         reset_for(seg)
     }
 
-    /// The ACK field (fifth step). Returns false if the segment is to be
-    /// dropped here.
+    /// RFC 5961 5.2: an ACK is acceptable when
+    /// SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+    fn ack_acceptable(&self, ack: SeqNumber) -> bool {
+        let oldest = self.snd_una - (self.max_snd_wnd.min(1 << 30) as u32);
+        oldest <= ack && ack <= self.snd_max
+    }
+
+    /// The ACK field (fifth step), its number already found acceptable.
+    /// Returns false if the segment is to be dropped here.
     fn process_ack(
         &mut self,
         now: Instant,
@@ -1265,19 +1282,6 @@ impl<C: CongestionControl> Connection<C> {
         let Some(ack) = seg.ack_number else {
             return false;
         };
-        // RFC 5961 5.2: acceptable when
-        // SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
-        if ack > self.snd_max {
-            self.ack_now = true;
-            self.stats.rejected += 1;
-            return false;
-        }
-        let oldest = self.snd_una - (self.max_snd_wnd.min(1 << 30) as u32);
-        if ack < oldest {
-            self.ack_now = true;
-            self.stats.rejected += 1;
-            return false;
-        }
 
         if self.ecn && seg.flags.contains(TcpFlags::ECE) && ack > self.snd_una {
             self.on_ecn_echo(now);
