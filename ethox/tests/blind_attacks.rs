@@ -19,7 +19,10 @@
 //! * data without the ACK bit: dropped;
 //! * a RST at exactly RCV.NXT: accepted, the connection is reset (that is
 //!   what RFC 5961 3.2 prescribes; the defence is that one guess in 2^32
-//!   hits).
+//!   hits);
+//! * a guessing burst against an idle connection: every answer the
+//!   server sends comes out of the challenge ACK allowance, at most 10 a
+//!   second (RFC 5961 section 7).
 //!
 //! Afterwards the attacked transfers are byte-identical and close
 //! normally. Time is explicit (one round is [`TICK`]).
@@ -267,6 +270,16 @@ impl Field {
         self.inject("data without ack", &data, &[0xdd; 512]);
     }
 
+    /// Data at RCV.NXT with an acceptable-looking ACK but a TSval older
+    /// than the client's: PAWS drops it.
+    fn data_old_timestamp(&mut self, p: Pair) {
+        let seq = self.server_rcv_nxt(p);
+        let una = self.wire.iss_server[&p.port] + 1u32 + self.client_in_order(p);
+        let mut data = self.forged(p, TcpFlags::PSH, seq, Some(una));
+        data.timestamp = Some((self.wire.tsval[&p.port].wrapping_sub(1 << 30), 0));
+        self.inject("data with old tsval", &data, &[0xcc; 512]);
+    }
+
     /// A RST at exactly RCV.NXT: the one guess that wins.
     fn rst_exact(&mut self, p: Pair) {
         let seq = self.server_rcv_nxt(p);
@@ -453,6 +466,53 @@ fn data_with_unacceptable_acks_is_dropped() {
     assert!(server.rejected >= forged, "{forged} forged: {server:?}");
     let side = run.side;
     run.close_normally(&[bulk, side]);
+}
+
+/// Guessing bursts against an idle connection for seconds: every round
+/// a RST and a SYN inside the window, data with an unacceptable ACK and
+/// data with a stale TSval. Everything the server sends on that
+/// connection answers the attacker, and all of it comes out of one
+/// allowance: at least one segment a second, at most [`ALLOWANCE`] (RFC
+/// 5961 section 7), whatever the kind of bait.
+#[test]
+fn guessing_bursts_are_answered_within_the_allowance() {
+    let mut run = attacked(false, |f, _, idle| {
+        f.rst_in_window(idle);
+        f.syn_in_window(idle);
+        f.data_bad_ack(idle);
+        f.data_old_timestamp(idle);
+    });
+    let idle = run.side;
+    assert_eq!(run.f.net.b.tcp.state(idle.server), State::Established);
+    let wire = &run.f.wire;
+    let injected: u64 = run
+        .f
+        .injected
+        .iter()
+        .filter(|(k, _)| k.0 == idle.port)
+        .map(|(_, n)| n)
+        .sum();
+    let answers: Vec<_> = wire
+        .server_sent
+        .iter()
+        .filter(|(k, _)| k.0 == idle.port)
+        .map(|(k, n)| (k.1, *n))
+        .collect();
+    eprintln!("{injected} forged segments; answers by second: {answers:?}");
+    for &second in run.challenges.keys() {
+        let n = wire
+            .server_sent
+            .get(&(idle.port, second))
+            .copied()
+            .unwrap_or(0);
+        assert!(
+            (1..=ALLOWANCE).contains(&n),
+            "{n} answers in second {second}: {:?}",
+            wire.server_sent
+        );
+    }
+    let bulk = run.bulk;
+    run.close_normally(&[bulk, idle]);
 }
 
 /// A RST at exactly RCV.NXT is the segment RFC 5961 3.2 accepts: the

@@ -1050,7 +1050,11 @@ impl<C: CongestionControl> Connection<C> {
             let stale = now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE;
             if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 && !stale {
                 self.stats.rejected += 1;
-                self.ack_now = true;
+                // Answered within the allowance, like every answer to a
+                // segment that may be forged (RFC 5961 section 7).
+                if self.ack_allowed(now) {
+                    self.ack_now = true;
+                }
                 return;
             }
         }
@@ -1159,8 +1163,12 @@ impl<C: CongestionControl> Connection<C> {
         // segment at RCV.NXT with a TSval far ahead would otherwise make
         // PAWS drop every real segment after it.
         if !self.ack_acceptable(ack) {
-            self.ack_now = true;
             self.stats.rejected += 1;
+            // The ACK it is owed comes out of the challenge ACK allowance
+            // (RFC 5961 section 7 covers the answers of section 5 too).
+            if self.ack_allowed(now) {
+                self.ack_now = true;
+            }
             return;
         }
 
