@@ -224,18 +224,6 @@ impl Figures {
     }
 }
 
-/// The earliest of `host`'s deadlines after `now`: every connection's,
-/// not only the earliest (which may be due already without anything to
-/// send).
-fn deadline_after(host: &Host<Soak>, now: Instant) -> Option<Instant> {
-    host.tcp
-        .connections()
-        .filter_map(|(_, _, c)| c.next_deadline())
-        .chain(host.ip.next_deadline())
-        .filter(|&at| at > now)
-        .min()
-}
-
 /// Runs `connections` concurrent connections, each moving between `min`
 /// and `max` bytes each way, with `seed` for the faults; checks
 /// everything the module documentation promises and returns the figures.
@@ -304,7 +292,7 @@ fn soak(connections: usize, min: u64, max: u64, seed: u64) -> Figures {
         now = if moved > 0 {
             now + TICK
         } else {
-            match [deadline_after(&a, now), deadline_after(&b, now)]
+            match [a.deadline_after(now), b.deadline_after(now)]
                 .into_iter()
                 .flatten()
                 .min()

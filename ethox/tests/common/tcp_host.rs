@@ -241,6 +241,18 @@ impl<A: Io> Host<A> {
             .flatten()
             .min()
     }
+
+    /// The earliest of the host's deadlines after `now`: every
+    /// connection's, not only the earliest (which may be due already and
+    /// waiting for something else than time).
+    pub fn deadline_after(&self, now: Instant) -> Option<Instant> {
+        self.tcp
+            .connections()
+            .filter_map(|(_, _, c)| c.next_deadline())
+            .chain(self.ip.next_deadline())
+            .filter(|&at| at > now)
+            .min()
+    }
 }
 
 /// Four ARP or neighbor cache entries.
@@ -301,28 +313,35 @@ impl Net {
     /// `horizon`; fails if that takes more than `steps` rounds.
     pub fn run(&mut self, steps: usize, horizon: Duration) {
         for _ in 0..steps {
-            self.a.app.pump();
-            self.b.app.pump();
-            let mut moved = 0;
-            moved += self.a.send();
-            MemoryLink::transfer(&mut self.a.nic, &mut self.b.nic);
-            moved += self.b.receive();
-            moved += self.b.send();
-            MemoryLink::transfer(&mut self.b.nic, &mut self.a.nic);
-            moved += self.a.receive();
-            if moved == 0 {
-                let next = [self.a.deadline(), self.b.deadline()]
+            if self.step() == 0 {
+                // Nothing moved: only time can change that. (A timer due
+                // already may be waiting for something else, such as a
+                // neighbor that does not answer.)
+                let now = self.now;
+                let next = [self.a.deadline_after(now), self.b.deadline_after(now)]
                     .into_iter()
                     .flatten()
                     .min();
                 match next {
-                    Some(at) if at <= self.now => {}
-                    Some(at) if at <= self.now + horizon => self.set_time(at),
+                    Some(at) if at <= now + horizon => self.set_time(at),
                     _ => return,
                 }
             }
         }
         panic!("not idle after {steps} rounds");
+    }
+
+    /// One round at the current time: both applications pump, A sends,
+    /// B receives and sends, A receives. Returns the frames that moved.
+    pub fn step(&mut self) -> usize {
+        self.a.app.pump();
+        self.b.app.pump();
+        let mut moved = self.a.send();
+        MemoryLink::transfer(&mut self.a.nic, &mut self.b.nic);
+        moved += self.b.receive();
+        moved += self.b.send();
+        MemoryLink::transfer(&mut self.b.nic, &mut self.a.nic);
+        moved + self.a.receive()
     }
 
     /// A opens a connection to B's `port` from an ephemeral port, now.

@@ -1098,7 +1098,15 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
-            Err(ip::Error::Unresolved) => return,
+            Err(ip::Error::Unresolved) => {
+                // The next hop is being resolved. The next buffer starts
+                // with the next connection: starting again here would
+                // give every buffer to a connection whose neighbor never
+                // answers (a SYN from a spoofed address on the link), and
+                // no other connection would send.
+                endpoint.cursor = endpoint.cursor.wrapping_add(1);
+                return;
+            }
             Err(_) => {
                 endpoint.stats.tx_errors += 1;
                 return;

@@ -1,0 +1,274 @@
+//! Full tables, through the whole stack on the in-memory link: what the
+//! host does when the caller's storage runs out, with live traffic that
+//! must not suffer for it. Never a panic, never live state overwritten,
+//! every refusal a clear error or a counted drop.
+//!
+//! * TCP: the listener's backlog bounds the half-open connections a SYN
+//!   flood makes, SYN cookies answer the rest and bring legitimate
+//!   clients in while the table has room; with the table full a valid
+//!   cookie is a counted drop (and a RST), `connect` fails with
+//!   [`TcpError::TableFull`]; the live connections' bytes arrive intact.
+
+mod common;
+
+use core::time::Duration;
+use std::collections::BTreeMap;
+
+use common::frames::{self, End};
+use common::tcp_host::{A, B, Host, Net, Sizes, pattern};
+use ethox::layer::tcp::connection::{CloseReason, Config, State};
+use ethox::layer::tcp::{Event, Handle, TcpError};
+use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
+use ethox::wire::{EthernetAddress, IpAddr, Ipv4Addr};
+
+const PORT: u16 = 80;
+/// One round of the tests that step time by hand.
+const TICK: Duration = Duration::from_millis(1);
+
+/// Stranger `n` on the link (`n` below 150): a MAC and an address of the
+/// hosts' /24 that nobody answers for.
+fn stranger(n: u8) -> End {
+    End {
+        mac: EthernetAddress([2, 0x66, 0, 0, 0, n]),
+        ip: Ipv4Addr::new(10, 0, 0, 100 + n),
+    }
+}
+
+/// Host B as the target of hand-built frames.
+const TO_B: End = End {
+    mac: EthernetAddress([2, 0, 0, 0, 0, 2]),
+    ip: B,
+};
+
+/// A SYN from stranger `n` to B's `port`.
+fn syn_from(n: u8, port: u16) -> Vec<u8> {
+    let syn = TcpRepr {
+        src_port: 40_000 + u16::from(n),
+        dst_port: port,
+        flags: TcpFlags::SYN,
+        seq_number: SeqNumber(u32::from(n) * 100_000),
+        window_len: 65_535,
+        max_seg_size: Some(1460),
+        ..TcpRepr::default()
+    };
+    frames::tcp_frame(stranger(n), TO_B, &syn, &[])
+}
+
+/// A round with time moving on by [`TICK`].
+fn tick(net: &mut Net) -> usize {
+    let moved = net.step();
+    let now = net.now + TICK;
+    net.set_time(now);
+    moved
+}
+
+/// A client connection and B's end of it.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    client: Handle,
+    server: Handle,
+}
+
+/// A dials `n` connections to B's [`PORT`] and runs until each is
+/// established and accepted (some may come in through SYN cookies).
+fn open(net: &mut Net, n: usize) -> Vec<Pair> {
+    let clients: Vec<Handle> = (0..n).map(|_| net.dial(PORT).expect("a slot")).collect();
+    let mut servers = BTreeMap::new();
+    for _ in 0..100 {
+        tick(net);
+        while let Some(h) = net.b.tcp.accept(PORT) {
+            let port = net.b.tcp.tuple(h).unwrap().remote_port;
+            servers.insert(port, h);
+        }
+        let ports: Vec<u16> = clients
+            .iter()
+            .map(|&c| net.a.tcp.tuple(c).unwrap().local_port)
+            .collect();
+        if ports.iter().all(|p| servers.contains_key(p)) {
+            return clients
+                .iter()
+                .zip(ports)
+                .map(|(&client, port)| Pair {
+                    client,
+                    server: servers[&port],
+                })
+                .collect();
+        }
+    }
+    panic!("{n} connections not all accepted");
+}
+
+/// Queues `len` bytes each way on `p` (patterns seeded by `seed`).
+fn load(net: &mut Net, p: Pair, len: usize, seed: u8) {
+    net.a.app.write(p.client, &pattern(len, seed));
+    net.b
+        .app
+        .write(p.server, &pattern(len, seed.wrapping_add(1)));
+}
+
+/// Whether `p` delivered `len` bytes each way, and checks they are the
+/// ones [`load`] queued.
+fn delivered(net: &Net, p: Pair, len: usize, seed: u8) -> bool {
+    let (up, down) = (net.b.app.received(p.server), net.a.app.received(p.client));
+    if up.len() < len || down.len() < len {
+        return false;
+    }
+    assert!(up == &pattern(len, seed)[..], "upload differs");
+    assert!(
+        down == &pattern(len, seed.wrapping_add(1))[..],
+        "download differs"
+    );
+    true
+}
+
+/// Closes `pairs` from both ends and runs until they are gone (through
+/// TIME-WAIT): each must end normally on both hosts.
+fn close_all(net: &mut Net, pairs: &[Pair]) {
+    for p in pairs {
+        net.a.tcp.close(p.client).unwrap();
+        net.b.tcp.close(p.server).unwrap();
+    }
+    let gone = |net: &Net, p: &Pair| {
+        net.a.tcp.state(p.client) == State::Closed && net.b.tcp.state(p.server) == State::Closed
+    };
+    for _ in 0..100_000 {
+        if pairs.iter().all(|p| gone(net, p)) {
+            break;
+        }
+        if net.step() == 0 {
+            let now = net.now;
+            let next = [net.a.deadline_after(now), net.b.deadline_after(now)];
+            net.set_time(next.into_iter().flatten().min().expect("a timer"));
+        }
+    }
+    for p in pairs {
+        assert!(net.a.app.saw(p.client, Event::Closed(CloseReason::Normal)));
+        assert!(net.b.app.saw(p.server, Event::Closed(CloseReason::Normal)));
+    }
+}
+
+/// B has 8 connection slots and a backlog of 2. With 4 live transfers, a
+/// flood of 100 SYNs from strangers makes 2 half-open connections (the
+/// backlog) and 98 SYN cookies; 2 more real clients get in through their
+/// cookies during the flood, filling the table; a third's valid cookie
+/// then finds the table full: a counted drop, and a RST that tells the
+/// client. `connect` on the full table fails with `TableFull`. Every
+/// live transfer completes byte-identical and closes normally: the
+/// half-open connections wait for neighbors that never answer, and their
+/// SYN-ACKs must not hold up everything else B sends.
+#[test]
+fn tcp_table_and_backlog_bounds() {
+    let sizes = Sizes {
+        connections: 16,
+        send: 16 * 1024,
+        window: 16 * 1024,
+    };
+    let config = Config::default();
+    let mut net = Net::with(
+        Host::new(1, IpAddr::V4(A), sizes, config),
+        Host::new(
+            2,
+            IpAddr::V4(B),
+            Sizes {
+                connections: 8,
+                ..sizes
+            },
+            config,
+        ),
+    );
+    net.b.tcp.listen(PORT, 2).unwrap();
+    let len = 128 * 1024;
+    let mut live = open(&mut net, 4);
+    for (i, &p) in live.iter().enumerate() {
+        load(&mut net, p, len, 10 * i as u8);
+    }
+
+    // The flood, 20 SYNs a round while the transfers run. (The four
+    // clients' own SYNs came at once: two of them came in by cookie.)
+    let before = net.b.tcp.stats();
+    for round in 0..5u8 {
+        for n in 0..20 {
+            assert!(net.b.nic.inject(&syn_from(round * 20 + n, PORT)));
+        }
+        tick(&mut net);
+    }
+    let half_open = |net: &Net| {
+        net.b
+            .tcp
+            .connections()
+            .filter(|(_, _, c)| c.state() == State::SynReceived)
+            .count()
+    };
+    let stats = net.b.tcp.stats();
+    assert_eq!(half_open(&net), 2, "the backlog bounds the half-open");
+    assert_eq!(net.b.tcp.len(), 6);
+    assert_eq!(
+        stats.syn_cookies_sent - before.syn_cookies_sent,
+        98,
+        "{stats:?}"
+    );
+
+    // Two real clients during the flood: in through their cookies.
+    for (i, p) in open(&mut net, 2).into_iter().enumerate() {
+        load(&mut net, p, len, 100 + 10 * i as u8);
+        live.push(p);
+    }
+    let stats = net.b.tcp.stats();
+    assert_eq!(
+        stats.syn_cookies_accepted - before.syn_cookies_accepted,
+        2,
+        "{stats:?}"
+    );
+    assert_eq!(net.b.tcp.len(), 8, "the table is full");
+
+    // A full table: B cannot open one, and a valid cookie is dropped.
+    let refused = net
+        .b
+        .tcp
+        .connect((IpAddr::V4(B), 0), (IpAddr::V4(A), 9), net.now);
+    assert_eq!(refused, Err(TcpError::TableFull));
+    assert!(TcpError::TableFull.to_string().contains("full"));
+    let late = net.dial(PORT).unwrap();
+    for _ in 0..10 {
+        tick(&mut net);
+    }
+    let stats = net.b.tcp.stats();
+    assert_eq!(stats.rx_syn_dropped, 1, "{stats:?}");
+    assert_eq!(net.a.tcp.state(late), State::Closed);
+    assert!(net.a.app.saw(late, Event::Closed(CloseReason::Reset)));
+    assert_eq!(net.b.tcp.len(), 8);
+
+    // The live transfers were never disturbed.
+    let seeds: Vec<u8> = (0..4).map(|i| 10 * i).chain([100, 110]).collect();
+    for _ in 0..20_000 {
+        if live
+            .iter()
+            .zip(&seeds)
+            .all(|(&p, &seed)| delivered(&net, p, len, seed))
+        {
+            break;
+        }
+        tick(&mut net);
+    }
+    for (&p, &seed) in live.iter().zip(&seeds) {
+        assert!(
+            delivered(&net, p, len, seed),
+            "{p:?} did not finish: {} up, {} down; client {:?}; server {:?}; B's ARP {:?}; {:?}",
+            net.b.app.received(p.server).len(),
+            net.a.app.received(p.client).len(),
+            net.a
+                .tcp
+                .connection(p.client)
+                .map(|c| (c.state(), c.stats())),
+            net.b
+                .tcp
+                .connection(p.server)
+                .map(|c| (c.state(), c.stats())),
+            net.b.ip.arp_cache().iter().collect::<Vec<_>>(),
+            net.b.ip.arp_cache().stats(),
+        );
+        assert_eq!(net.b.tcp.state(p.server), State::Established);
+    }
+    close_all(&mut net, &live);
+    eprintln!("B: {:?}", net.b.tcp.stats());
+}
