@@ -272,3 +272,103 @@ fn tcp_table_and_backlog_bounds() {
     close_all(&mut net, &live);
     eprintln!("B: {:?}", net.b.tcp.stats());
 }
+
+/// Runs `net` (only host A if `cut`, its frames going nowhere) until
+/// `done` holds, jumping to the next deadline whenever nothing moves; at
+/// most `limit` of simulated time.
+fn run_until(net: &mut Net, cut: bool, limit: Duration, done: impl Fn(&Net) -> bool) {
+    let end = net.now + limit;
+    while !done(net) {
+        assert!(net.now < end, "not done after {limit:?}");
+        let moved = if cut {
+            net.a.app.pump();
+            let moved = net.a.send() + net.a.receive();
+            while net.a.nic.drain_one(|_| ()).is_some() {}
+            moved
+        } else {
+            net.step()
+        };
+        if moved == 0 {
+            let now = net.now;
+            let next = [net.a.deadline_after(now), net.b.deadline_after(now)];
+            match next.into_iter().flatten().min() {
+                Some(at) => net.set_time(at),
+                None => assert!(done(net), "idle with no timer before done"),
+            }
+        }
+    }
+}
+
+/// Connections whose next hop never resolves end as if their peer never
+/// answered, and give their slots back: half-open connections made by
+/// SYNs from strangers time out after the SYN-ACK retries (the backlog is
+/// whole again: the next stranger makes a half-open connection, not a
+/// cookie), a `connect` to a silent address on the link times out after
+/// the SYN retries, and an established connection whose peer left the
+/// link times out after the user timeout.
+#[test]
+fn unresolvable_neighbors_do_not_hold_connections_forever() {
+    let mut config = Config::default();
+    config.user_timeout = Some(Duration::from_secs(30));
+    let mut net = Net::with(
+        Host::new(1, IpAddr::V4(A), Sizes::default(), config),
+        Host::new(2, IpAddr::V4(B), Sizes::default(), config),
+    );
+    net.b.tcp.listen(PORT, 2).unwrap();
+    let pair = open(&mut net, 1)[0];
+    for n in 0..3 {
+        assert!(net.b.nic.inject(&syn_from(n, PORT)));
+    }
+    tick(&mut net);
+    assert_eq!(net.b.tcp.len(), 3, "two half-open beside the live one");
+    assert_eq!(net.b.tcp.stats().syn_cookies_sent, 1);
+    run_until(&mut net, false, Duration::from_secs(600), |net| {
+        net.b.tcp.len() == 1
+    });
+    let stats = net.b.tcp.stats();
+    assert_eq!(stats.closed, 2, "{stats:?}");
+    let timed_out = net
+        .b
+        .app
+        .events
+        .iter()
+        .filter(|(_, e)| *e == Event::Closed(CloseReason::TimedOut))
+        .count();
+    assert_eq!(timed_out, 2);
+    assert!(net.b.nic.inject(&syn_from(9, PORT)));
+    tick(&mut net);
+    assert_eq!(net.b.tcp.len(), 2, "the backlog has room again");
+    assert_eq!(net.b.tcp.stats().syn_cookies_sent, 1);
+
+    // A silent address on the link.
+    let silent = net
+        .a
+        .tcp
+        .connect(
+            (IpAddr::V4(A), 0),
+            (IpAddr::V4(stranger(50).ip), PORT),
+            net.now,
+        )
+        .unwrap();
+    run_until(&mut net, false, Duration::from_secs(600), |net| {
+        net.a.tcp.state(silent) == State::Closed
+    });
+    assert!(net.a.app.saw(silent, Event::Closed(CloseReason::TimedOut)));
+
+    // B leaves the link. After a quiet while A has data for it, but its
+    // ARP entry for B is stale and gets no answer: the data never goes
+    // out, and the user timeout ends the connection.
+    let later = net.now + Duration::from_secs(100);
+    net.set_time(later);
+    net.a.app.write(pair.client, &pattern(64 * 1024, 1));
+    run_until(&mut net, true, Duration::from_secs(600), |net| {
+        net.a.tcp.state(pair.client) == State::Closed
+    });
+    assert!(
+        net.a
+            .app
+            .saw(pair.client, Event::Closed(CloseReason::TimedOut))
+    );
+    assert!(net.a.tcp.is_empty());
+    assert_eq!(net.a.ip.arp_cache().peek(B), None, "B was forgotten");
+}

@@ -500,6 +500,9 @@ pub struct Connection<C = Congestion> {
     stalled_since: Option<Instant>,
     /// SYN transmissions so far.
     syn_sent: u8,
+    /// A segment could not go out since the last transmission or
+    /// retransmission timeout: its next hop was not resolved.
+    blocked: bool,
     ack_now: bool,
     /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
     /// 4.2), also when several arrive before the next poll.
@@ -633,6 +636,7 @@ impl<C: CongestionControl> Connection<C> {
             retransmit_at: None,
             stalled_since: None,
             syn_sent: 0,
+            blocked: false,
             ack_now: false,
             dup_acks_owed: 0,
             dup_acks_paid: 0,
@@ -1720,8 +1724,15 @@ impl<C: CongestionControl> Connection<C> {
 
     fn on_retransmit_timeout(&mut self, now: Instant) {
         self.retransmit_at = None;
+        let blocked = core::mem::take(&mut self.blocked);
         match self.state {
             State::SynSent | State::SynReceived => {
+                // A SYN that could not go out in this period (its next
+                // hop never resolved) counts as a try, like a lost one:
+                // a neighbor that never answers ends the handshake too.
+                if blocked {
+                    self.syn_sent = self.syn_sent.saturating_add(1);
+                }
                 if self.syn_sent >= self.config.syn_retries.max(1) {
                     self.finish(CloseReason::TimedOut);
                     return;
@@ -1733,7 +1744,11 @@ impl<C: CongestionControl> Connection<C> {
             }
             _ => {}
         }
-        if self.in_flight() == 0 {
+        // Nothing in flight, nothing lost. But data that could not go out
+        // at all (its next hop never resolves) is as undelivered as lost
+        // data: the user timeout covers it too.
+        let in_flight = self.in_flight() > 0;
+        if !in_flight && !blocked {
             return;
         }
         let stalled = *self.stalled_since.get_or_insert(now);
@@ -1742,6 +1757,9 @@ impl<C: CongestionControl> Connection<C> {
         {
             self.rst_queued = true;
             self.close_reason = Some(CloseReason::TimedOut);
+            return;
+        }
+        if !in_flight {
             return;
         }
         self.stats.timeouts += 1;
@@ -2290,11 +2308,32 @@ impl<C: CongestionControl> Connection<C> {
         })
     }
 
+    /// The segment [`poll_transmit`](Self::poll_transmit) offered at `now`
+    /// could not be sent: its next hop is being resolved. It stays due and
+    /// goes as soon as the hop is known; meanwhile the retransmission
+    /// timer runs, so that a neighbor that never answers ends the
+    /// handshake after the SYN retries, or the connection after the user
+    /// timeout, as a peer that never answers would (without a timer the
+    /// connection would wait for ever). A RST that cannot go out is given
+    /// up: the connection ends without it.
+    pub(crate) fn on_unresolved(&mut self, now: Instant) {
+        if self.rst_queued {
+            self.rst_queued = false;
+            self.finish(CloseReason::Aborted);
+            return;
+        }
+        self.blocked = true;
+        if self.retransmit_at.is_none() {
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
+    }
+
     /// The segment `t` from [`poll_transmit`](Self::poll_transmit) was
     /// queued at `now`: advances the send state and the timers.
     pub fn on_transmitted(&mut self, now: Instant, t: &Transmit) {
         let repr = &t.repr;
         self.stats.segments_sent += 1;
+        self.blocked = false;
         if repr.flags.contains(TcpFlags::RST) {
             self.rst_queued = false;
             self.finish(CloseReason::Aborted);

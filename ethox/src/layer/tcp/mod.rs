@@ -1105,6 +1105,12 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
                 // answers (a SYN from a spoofed address on the link), and
                 // no other connection would send.
                 endpoint.cursor = endpoint.cursor.wrapping_add(1);
+                if let Some(entry) = endpoint.table.get_mut(handle) {
+                    entry.conn.on_unresolved(now);
+                    if entry.conn.state() == State::Closed {
+                        endpoint.reap(handle, &mut self.io);
+                    }
+                }
                 return;
             }
             Err(_) => {
