@@ -8,6 +8,13 @@
 //!   clients in while the table has room; with the table full a valid
 //!   cookie is a counted drop (and a RST), `connect` fails with
 //!   [`TcpError::TableFull`]; the live connections' bytes arrive intact.
+//!   Connections whose neighbor never answers time out and give their
+//!   slots back.
+//! * Neighbor cache: the documented policy holds under a flood of ARP
+//!   requests and SYNs from strangers on the link: unsolicited entries
+//!   only take free slots (refusals counted), a lookup evicts only an
+//!   entry not in use (counted) and otherwise waits, so the neighbor of a
+//!   live transfer stays known and requests stay within their rate.
 
 mod common;
 
@@ -15,7 +22,7 @@ use core::time::Duration;
 use std::collections::BTreeMap;
 
 use common::frames::{self, End};
-use common::tcp_host::{A, B, Host, Net, Sizes, pattern};
+use common::tcp_host::{A, B, Host, Net, Sizes, mac, pattern};
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
 use ethox::layer::tcp::{Event, Handle, TcpError};
 use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
@@ -52,6 +59,18 @@ fn syn_from(n: u8, port: u16) -> Vec<u8> {
         ..TcpRepr::default()
     };
     frames::tcp_frame(stranger(n), TO_B, &syn, &[])
+}
+
+/// A on 10.0.0.1 and B on 10.0.0.2 with `config`; B has `connections`
+/// slots and listens on [`PORT`] with `backlog`.
+fn hosts(a: Sizes, connections: usize, backlog: usize, config: Config) -> Net {
+    let b = Sizes { connections, ..a };
+    let mut net = Net::with(
+        Host::new(1, IpAddr::V4(A), a, config),
+        Host::new(2, IpAddr::V4(B), b, config),
+    );
+    net.b.tcp.listen(PORT, backlog).unwrap();
+    net
 }
 
 /// A round with time moving on by [`TICK`].
@@ -163,20 +182,7 @@ fn tcp_table_and_backlog_bounds() {
         send: 16 * 1024,
         window: 16 * 1024,
     };
-    let config = Config::default();
-    let mut net = Net::with(
-        Host::new(1, IpAddr::V4(A), sizes, config),
-        Host::new(
-            2,
-            IpAddr::V4(B),
-            Sizes {
-                connections: 8,
-                ..sizes
-            },
-            config,
-        ),
-    );
-    net.b.tcp.listen(PORT, 2).unwrap();
+    let mut net = hosts(sizes, 8, 2, Config::default());
     let len = 128 * 1024;
     let mut live = open(&mut net, 4);
     for (i, &p) in live.iter().enumerate() {
@@ -310,11 +316,7 @@ fn run_until(net: &mut Net, cut: bool, limit: Duration, done: impl Fn(&Net) -> b
 fn unresolvable_neighbors_do_not_hold_connections_forever() {
     let mut config = Config::default();
     config.user_timeout = Some(Duration::from_secs(30));
-    let mut net = Net::with(
-        Host::new(1, IpAddr::V4(A), Sizes::default(), config),
-        Host::new(2, IpAddr::V4(B), Sizes::default(), config),
-    );
-    net.b.tcp.listen(PORT, 2).unwrap();
+    let mut net = hosts(Sizes::default(), Sizes::default().connections, 2, config);
     let pair = open(&mut net, 1)[0];
     for n in 0..3 {
         assert!(net.b.nic.inject(&syn_from(n, PORT)));
@@ -371,4 +373,82 @@ fn unresolvable_neighbors_do_not_hold_connections_forever() {
     );
     assert!(net.a.tcp.is_empty());
     assert_eq!(net.a.ip.arp_cache().peek(B), None, "B was forgotten");
+}
+
+/// What [`arp_and_syn_flood`] saw.
+struct FloodRun {
+    net: Net,
+    pair: Pair,
+    /// The round the transfer completed in.
+    done: usize,
+    /// Rounds of the transfer in which B's cache did not know A.
+    missing: usize,
+}
+
+/// Runs a 1 MiB transfer each way between A and B for 3000 rounds of
+/// [`TICK`], and with `flood` strangers put two frames on the link each
+/// round: an ARP request for B from one of 40 addresses, and a SYN from
+/// one of 40 others to a listener with room for half-open connections
+/// (whose SYN-ACKs need lookups). B's ARP cache has 4 entries.
+fn arp_and_syn_flood(flood: bool) -> FloodRun {
+    let sizes = Sizes {
+        connections: 8,
+        send: 16 * 1024,
+        window: 16 * 1024,
+    };
+    let mut net = hosts(sizes, 8, 16, Config::default());
+    let pair = open(&mut net, 1)[0];
+    let len = 1 << 20;
+    load(&mut net, pair, len, 7);
+    let (mut missing, mut done) = (0, None);
+    for round in 0..3000 {
+        let n = (round % 40) as u8;
+        if flood {
+            assert!(net.b.nic.inject(&frames::arp_request(stranger(n), B)));
+            assert!(net.b.nic.inject(&syn_from(40 + n, PORT)));
+        }
+        tick(&mut net);
+        if done.is_none() && delivered(&net, pair, len, 7) {
+            done = Some(round);
+        }
+        if done.is_none() && net.b.ip.arp_cache().peek(A) != Some(mac(1)) {
+            missing += 1;
+        }
+    }
+    FloodRun {
+        net,
+        pair,
+        done: done.expect("the transfer did not finish"),
+        missing,
+    }
+}
+
+/// B's ARP cache has 4 entries, one of them A's, which a live transfer
+/// uses all the time. For three seconds strangers flood the link: ARP
+/// requests for B (RFC 826 merges a requester only if it takes a free
+/// slot; the refusals are counted), and SYNs whose SYN-ACKs need lookups.
+/// The documented policy: a lookup evicts only an entry not in use
+/// (unused, or unanswered, for a request interval), counted, and
+/// otherwise waits. A's entry stays known as long as the transfer runs
+/// (once it is over, the entry is idle and may go), B asks about each
+/// address at most once a second (the cache's slots bound the requests),
+/// and the transfer completes byte-identical.
+#[test]
+fn neighbor_cache_full_keeps_the_neighbor_in_use() {
+    let mut run = arp_and_syn_flood(true);
+    let stats = run.net.b.ip.arp_cache().stats();
+    eprintln!(
+        "transfer done in round {}; B's ARP cache {stats:?}",
+        run.done
+    );
+    assert_eq!(
+        run.missing, 0,
+        "A's entry was missing in {} rounds",
+        run.missing
+    );
+    assert!(stats.fill_refused > 0, "{stats:?}");
+    assert!(stats.evictions > 0, "{stats:?}");
+    let seconds = (3000 * TICK.as_millis() as u64).div_ceil(1000);
+    assert!(stats.requests <= 4 * (seconds + 1), "{stats:?}");
+    close_all(&mut run.net, &[run.pair]);
 }

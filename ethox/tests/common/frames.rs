@@ -1,17 +1,40 @@
 //! Frames built and read by hand on the in-memory link: what an attacker
 //! (or a flood of strangers) puts on the wire, and what an observer reads
-//! off it. IPv4 only, no options.
+//! off it. IP headers without options or extension headers.
 
 use ethox::nic::memory::MemoryNic;
+use ethox::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
+use ethox::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
 use ethox::wire::ipv4::{Ipv4Packet, Ipv4Repr};
+use ethox::wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use ethox::wire::tcp::{TcpPacket, TcpRepr};
+use ethox::wire::udp::{UdpPacket, UdpRepr};
 use ethox::wire::{
     ChecksumMode, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, IpAddr, IpProtocol,
-    Ipv4Addr,
+    Ipv4Addr, Ipv6Addr,
 };
 
 /// The length of an untagged Ethernet header.
 const ETH_LEN: usize = 14;
+
+/// An Ethernet frame from `src` to `dst` of `ethertype`, with room for
+/// `len` bytes after the header (zeros).
+fn ethernet_frame(
+    src: EthernetAddress,
+    dst: EthernetAddress,
+    ethertype: EtherType,
+    len: usize,
+) -> Vec<u8> {
+    let mut frame = vec![0u8; ETH_LEN + len];
+    EthernetRepr {
+        src,
+        dst,
+        vlan: None,
+        ethertype,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    frame
+}
 
 /// An Ethernet frame from `src` to `dst` carrying the IPv4 packet `ip`
 /// (its `payload_len` is set from `payload`).
@@ -23,20 +46,78 @@ pub fn ipv4_frame(
 ) -> Vec<u8> {
     ip.payload_len = payload.len();
     let ip_len = ip.buffer_len();
-    let mut frame = vec![0u8; ETH_LEN + ip_len + payload.len()];
-    EthernetRepr {
-        src,
-        dst,
-        vlan: None,
-        ethertype: EtherType::Ipv4,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    let mut frame = ethernet_frame(src, dst, EtherType::Ipv4, ip_len + payload.len());
     ip.emit(
         &mut Ipv4Packet::new_unchecked(&mut frame[ETH_LEN..ETH_LEN + ip_len]),
         ChecksumMode::Software,
     );
     frame[ETH_LEN + ip_len..].copy_from_slice(payload);
     frame
+}
+
+/// An Ethernet frame from `src` to `dst` carrying an ICMPv6 message from
+/// `src_ip` to `dst_ip` with hop limit 255 (as neighbor discovery needs).
+pub fn icmpv6_frame(
+    src: (EthernetAddress, Ipv6Addr),
+    dst: (EthernetAddress, Ipv6Addr),
+    message: &Icmpv6Repr,
+) -> Vec<u8> {
+    let len = message.buffer_len();
+    let mut frame = ethernet_frame(src.0, dst.0, EtherType::Ipv6, 40 + len);
+    Ipv6Repr {
+        src: src.1,
+        dst: dst.1,
+        next_header: IpProtocol::Icmpv6,
+        payload_len: len as u16,
+        hop_limit: 255,
+        traffic_class: 0,
+        flow_label: 0,
+    }
+    .emit(&mut Ipv6Packet::new_unchecked(
+        &mut frame[ETH_LEN..ETH_LEN + 40],
+    ));
+    message.emit(
+        &mut Icmpv6Packet::new_unchecked(&mut frame[ETH_LEN + 40..]),
+        src.1,
+        dst.1,
+        ChecksumMode::Software,
+    );
+    frame
+}
+
+/// An ARP request from `sender` (its MAC and address) for `target`,
+/// broadcast.
+pub fn arp_request(sender: End, target: Ipv4Addr) -> Vec<u8> {
+    let repr = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: sender.mac,
+        source_protocol_addr: sender.ip,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: target,
+    };
+    let mut frame = ethernet_frame(sender.mac, EthernetAddress::BROADCAST, EtherType::Arp, 28);
+    repr.emit(&mut ArpPacket::new_unchecked(&mut frame[ETH_LEN..]));
+    frame
+}
+
+/// A UDP datagram (header and `payload`) from `src` to `dst`, its
+/// checksum filled in.
+pub fn udp_datagram(src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0u8; 8 + payload.len()];
+    bytes[8..].copy_from_slice(payload);
+    UdpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        payload_len: payload.len(),
+    }
+    .emit(
+        &mut UdpPacket::new_unchecked(&mut bytes[..]),
+        IpAddr::V4(src.0),
+        IpAddr::V4(dst.0),
+        ChecksumMode::Software,
+    )
+    .expect("the datagram fits");
+    bytes
 }
 
 /// A TCP segment (header and `payload`) from `src` to `dst`, its
