@@ -452,3 +452,20 @@ fn neighbor_cache_full_keeps_the_neighbor_in_use() {
     assert!(stats.requests <= 4 * (seconds + 1), "{stats:?}");
     close_all(&mut run.net, &[run.pair]);
 }
+
+/// The same flood does not slow the transfer much: B's half-open
+/// connections wait for neighbors that never answer, and each of their
+/// tries leaves a transmit buffer unqueued (which ends the device's
+/// batch); they must come after the connections that can send, or with
+/// seven of them B sends in one round out of eight. Rounds are simulated
+/// time, so this is deterministic.
+#[test]
+fn a_flood_of_half_open_connections_keeps_the_pace_of_a_transfer() {
+    let quiet = arp_and_syn_flood(false).done;
+    let flooded = arp_and_syn_flood(true).done;
+    eprintln!("1 MiB each way: {quiet} rounds, {flooded} with the flood");
+    assert!(
+        flooded * 2 <= quiet * 3,
+        "{flooded} rounds, {quiet} without the flood"
+    );
+}

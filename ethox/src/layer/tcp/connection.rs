@@ -2328,6 +2328,13 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
+    /// Whether the last segment this connection offered could not go out
+    /// for want of its next hop (since then nothing went out, and no
+    /// retransmission timeout passed).
+    pub(crate) fn is_waiting_for_next_hop(&self) -> bool {
+        self.blocked
+    }
+
     /// The segment `t` from [`poll_transmit`](Self::poll_transmit) was
     /// queued at `now`: advances the send state and the timers.
     pub fn on_transmitted(&mut self, now: Instant, t: &Transmit) {

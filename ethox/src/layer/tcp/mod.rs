@@ -1033,26 +1033,39 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
         let room_v4 = raw.payload_capacity();
         let start = self.endpoint.cursor;
-        for step in 0..capacity {
-            let index = (start + step) % capacity.max(1);
-            let Some(handle) = self.endpoint.table.handle_at(index) else {
-                continue;
-            };
-            let max_len = match self.endpoint.table.tuple(handle) {
-                Some(tuple) if !tuple.remote.is_ipv4() => {
-                    room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+        // Connections whose next hop was not resolved at their last try
+        // go last: their buffer goes unqueued, and the device lends no
+        // more in this call.
+        for waiting in [false, true] {
+            for step in 0..capacity {
+                let index = (start + step) % capacity.max(1);
+                let Some(handle) = self.endpoint.table.handle_at(index) else {
+                    continue;
+                };
+                let is_waiting = self
+                    .endpoint
+                    .table
+                    .get(handle)
+                    .is_some_and(|e| e.conn.is_waiting_for_next_hop());
+                if is_waiting != waiting {
+                    continue;
                 }
-                _ => room_v4,
-            };
-            let Some(transmit) = self.poll(handle, now, max_len) else {
-                continue;
-            };
-            // Fairness: the next buffer starts with the next connection,
-            // unless this one has more to send right now (bulk transfers
-            // fill a batch).
-            self.endpoint.cursor = index;
-            self.transmit(raw, handle, transmit, now);
-            return;
+                let max_len = match self.endpoint.table.tuple(handle) {
+                    Some(tuple) if !tuple.remote.is_ipv4() => {
+                        room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+                    }
+                    _ => room_v4,
+                };
+                let Some(transmit) = self.poll(handle, now, max_len) else {
+                    continue;
+                };
+                // Fairness: the next buffer starts with the next
+                // connection, unless this one has more to send right now
+                // (bulk transfers fill a batch).
+                self.endpoint.cursor = index;
+                self.transmit(raw, handle, transmit, now);
+                return;
+            }
         }
         self.idle = true;
     }
