@@ -15,18 +15,36 @@
 //!   only take free slots (refusals counted), a lookup evicts only an
 //!   entry not in use (counted) and otherwise waits, so the neighbor of a
 //!   live transfer stays known and requests stay within their rate.
+//! * Reassembly: with every slot taken by fragments that never complete,
+//!   the oldest incomplete datagram is evicted (counted) so that a whole
+//!   datagram still gets through; a datagram straggling behind the flood
+//!   is the one evicted.
+//! * UDP: a full port table refuses `bind` and `bind_ephemeral` with
+//!   [`UdpError::TableFull`] and keeps every bound port working.
+//! * Routes: a full table refuses with [`RouteError::TableFull`] and keeps
+//!   its routes.
 
 mod common;
+
+// A shared harness: this file uses a part of it.
+#[allow(dead_code)]
+#[path = "common/udp_host.rs"]
+mod udp_host;
 
 use core::time::Duration;
 use std::collections::BTreeMap;
 
 use common::frames::{self, End};
 use common::tcp_host::{A, B, Host, Net, Sizes, mac, pattern};
+use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
+use ethox::layer::route::{Route, RouteError};
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
 use ethox::layer::tcp::{Event, Handle, TcpError};
+use ethox::layer::udp::{self, UdpError};
+use ethox::nic::Device;
+use ethox::wire::ipv4::Ipv4Repr;
 use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
-use ethox::wire::{EthernetAddress, IpAddr, Ipv4Addr};
+use ethox::wire::{EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr};
 
 const PORT: u16 = 80;
 /// One round of the tests that step time by hand.
@@ -468,4 +486,181 @@ fn a_flood_of_half_open_connections_keeps_the_pace_of_a_transfer() {
         flooded * 2 <= quiet * 3,
         "{flooded} rounds, {quiet} without the flood"
     );
+}
+
+/// B as a UDP host with a reassembler of two slots, bound to port 7,
+/// and what it delivered on its ports.
+struct UdpTarget {
+    host: udp_host::Host,
+    got: Payloads,
+}
+
+/// The payloads of the datagrams delivered.
+#[derive(Default)]
+struct Payloads(Vec<Vec<u8>>);
+
+impl<D: Device> udp::Recv<D> for Payloads {
+    fn receive(&mut self, datagram: udp::In<'_, '_, '_, D>) {
+        self.0.push(datagram.payload().to_vec());
+    }
+}
+
+impl UdpTarget {
+    fn new() -> UdpTarget {
+        let mut host = udp_host::Host::new(2, Some(B));
+        let slots = 2;
+        host.ip.set_reassembler(Reassembler::new(
+            vec![0u8; slots * 1500],
+            vec![ReassemblySlot::EMPTY; slots],
+            1500,
+            ReassemblyConfig::default(),
+        ));
+        host.udp.bind(7).unwrap();
+        UdpTarget {
+            host,
+            got: Payloads::default(),
+        }
+    }
+
+    /// Puts `frames` into B's receive queue and lets B take them.
+    fn feed(&mut self, frames: &[Vec<u8>]) {
+        for frame in frames {
+            assert!(self.host.nic.inject(frame), "B's queue is full");
+        }
+        self.host.receive(&mut self.got);
+    }
+
+    fn stats(&self) -> ethox::layer::reassembly::ReassemblyStats {
+        self.host.ip.reassembler().expect("a reassembler").stats()
+    }
+}
+
+/// The fragments of a UDP datagram of `len` payload bytes (a pattern
+/// seeded by `seed`) from `src` to B's port 7, IPv4 ident `ident`, cut
+/// into pieces of `piece` bytes.
+fn fragments(src: End, ident: u16, len: usize, seed: u8, piece: usize) -> Vec<Vec<u8>> {
+    let datagram = frames::udp_datagram((src.ip, 5000), (B, 7), &pattern(len, seed));
+    datagram
+        .chunks(piece)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let offset = i * piece;
+            let ip = Ipv4Repr {
+                src: src.ip,
+                dst: B,
+                protocol: IpProtocol::Udp,
+                ident,
+                more_frags: offset + chunk.len() < datagram.len(),
+                frag_offset: offset as u16,
+                ..Ipv4Repr::default()
+            };
+            frames::ipv4_frame(src.mac, TO_B.mac, ip, chunk)
+        })
+        .collect()
+}
+
+/// Reassembly with every slot taken by datagrams that never complete
+/// (first fragments of strangers, three a round): the documented policy
+/// evicts the oldest incomplete datagram, counted, so a datagram whose
+/// fragments arrive together still gets through every round; a datagram
+/// whose last fragment comes after two (the slot count) newer
+/// datagrams started is the one evicted, and never delivered. Nothing
+/// else is disturbed and nothing panics.
+#[test]
+fn reassembly_slots_full_evict_the_oldest() {
+    let mut b = UdpTarget::new();
+    let client = End { mac: mac(1), ip: A };
+    let rounds = 20u16;
+    for round in 0..rounds {
+        let mut batch: Vec<Vec<u8>> = (0..3)
+            .map(|k| {
+                let n = (round * 3 + k) as u8;
+                fragments(stranger(n), 1000 + n as u16, 1000, n, 512).remove(0)
+            })
+            .collect();
+        batch.extend(fragments(client, round, 1000, round as u8, 504));
+        b.feed(&batch);
+    }
+    assert_eq!(
+        b.got.0.len(),
+        rounds as usize,
+        "every whole datagram came through"
+    );
+    for (round, payload) in b.got.0.iter().enumerate() {
+        assert!(
+            payload == &pattern(1000, round as u8),
+            "datagram {round} differs"
+        );
+    }
+    let stats = b.stats();
+    assert_eq!(stats.completed, u64::from(rounds));
+    assert!(stats.evicted >= 3 * u64::from(rounds) - 2, "{stats:?}");
+
+    // A straggler: its second half comes after two newer datagrams.
+    let late = fragments(client, 500, 1000, 99, 504);
+    b.feed(&late[..1]);
+    let flood: Vec<Vec<u8>> = (0..2)
+        .map(|k| fragments(stranger(100 + k), 2000 + k as u16, 1000, k, 512).remove(0))
+        .collect();
+    b.feed(&flood);
+    b.feed(&late[1..]);
+    assert_eq!(b.got.0.len(), rounds as usize, "the straggler was evicted");
+    let after = b.stats();
+    assert_eq!(after.evicted, stats.evicted + 3, "{after:?}");
+    assert_eq!(after.completed, stats.completed);
+    eprintln!("{after:?}");
+}
+
+/// A full UDP port table: `bind` and `bind_ephemeral` fail with
+/// `TableFull` (and a message that says so), every bound port keeps
+/// receiving, and freeing a slot makes room again.
+#[test]
+fn udp_port_table_full_refuses_and_keeps_its_ports() {
+    let mut b = UdpTarget::new();
+    // The host has eight slots; port 7 took one.
+    for port in 1000..1007 {
+        b.host.udp.bind(port).unwrap();
+    }
+    assert_eq!(b.host.udp.bind(2000), Err(UdpError::TableFull));
+    assert_eq!(b.host.udp.bind_ephemeral(), Err(UdpError::TableFull));
+    assert_eq!(UdpError::TableFull.to_string(), "port table full");
+    assert_eq!(b.host.udp.bound_ports().count(), 8);
+    let to = |port: u16, seed: u8| {
+        let datagram = frames::udp_datagram((A, 5000), (B, port), &pattern(100, seed));
+        let ip = Ipv4Repr {
+            src: A,
+            dst: B,
+            protocol: IpProtocol::Udp,
+            ..Ipv4Repr::default()
+        };
+        frames::ipv4_frame(mac(1), TO_B.mac, ip, &datagram)
+    };
+    b.feed(&[to(7, 1), to(1003, 2), to(2000, 3)]);
+    assert_eq!(b.got.0, vec![pattern(100, 1), pattern(100, 2)]);
+    let stats = b.host.udp.stats();
+    assert_eq!(stats.rx_no_port + stats.rx_no_port_silent, 1, "{stats:?}");
+    assert!(b.host.udp.unbind(1003));
+    b.host.udp.bind(2000).unwrap();
+    b.feed(&[to(2000, 4)]);
+    assert_eq!(b.got.0.last(), Some(&pattern(100, 4)));
+}
+
+/// A full route table refuses a new route with `TableFull` (and a message
+/// that says so) and keeps every route it has.
+#[test]
+fn route_table_full_refuses_and_keeps_its_routes() {
+    let mut b = UdpTarget::new();
+    let routes = b.host.ip.routes_mut();
+    let net = |third: u8| IpCidr::new(IpAddr::V4(Ipv4Addr::new(10, 1, third, 0)), 24).unwrap();
+    let gateway = Ipv4Addr::new(10, 0, 0, 1);
+    for third in 0..routes.capacity() as u8 {
+        routes
+            .add(Route::via(net(third), IpAddr::V4(gateway)))
+            .unwrap();
+    }
+    let before: Vec<Route> = routes.iter().copied().collect();
+    let refused = routes.add(Route::default_v4(gateway));
+    assert_eq!(refused, Err(RouteError::TableFull));
+    assert_eq!(RouteError::TableFull.to_string(), "route table full");
+    assert!(routes.iter().copied().eq(before));
 }
