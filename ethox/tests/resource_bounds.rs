@@ -22,7 +22,8 @@
 //! * UDP: a full port table refuses `bind` and `bind_ephemeral` with
 //!   [`UdpError::TableFull`] and keeps every bound port working.
 //! * Routes: a full table refuses with [`RouteError::TableFull`] and keeps
-//!   its routes.
+//!   its routes; routes learned from router advertisements leave the
+//!   table when their lifetime is over, so a new router is taken.
 
 mod common;
 
@@ -35,16 +36,20 @@ use core::time::Duration;
 use std::collections::BTreeMap;
 
 use common::frames::{self, End};
-use common::tcp_host::{A, B, Host, Net, Sizes, mac, pattern};
+use common::tcp_host::{A, B, B6, Host, Net, Sizes, mac, pattern};
 use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
 use ethox::layer::route::{Route, RouteError};
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
 use ethox::layer::tcp::{Event, Handle, TcpError};
 use ethox::layer::udp::{self, UdpError};
 use ethox::nic::Device;
+use ethox::wire::icmpv6::Icmpv6Repr;
 use ethox::wire::ipv4::Ipv4Repr;
+use ethox::wire::ndisc::{
+    NdiscOption, NdiscOptions, NdiscRepr, PrefixInfo, PrefixInfoFlags, RouterFlags,
+};
 use ethox::wire::tcp::{SeqNumber, TcpFlags, TcpRepr};
-use ethox::wire::{EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr};
+use ethox::wire::{EthernetAddress, IpAddr, IpCidr, IpProtocol, Ipv4Addr, Ipv6Addr};
 
 const PORT: u16 = 80;
 /// One round of the tests that step time by hand.
@@ -663,4 +668,77 @@ fn route_table_full_refuses_and_keeps_its_routes() {
     assert_eq!(refused, Err(RouteError::TableFull));
     assert_eq!(RouteError::TableFull.to_string(), "route table full");
     assert!(routes.iter().copied().eq(before));
+}
+
+/// A router advertisement from router `n` (link-local fe80::`n`, MAC
+/// 02:77:00:00:00:`n`) to B, a default router for `lifetime` seconds,
+/// with the on-link prefix fd0`n`::/64 valid as long.
+fn router_advert(n: u8, lifetime: u16) -> Vec<u8> {
+    let router = (
+        EthernetAddress([2, 0x77, 0, 0, 0, n]),
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, u16::from(n)),
+    );
+    let b = (mac(2), ethox::wire::ipv6::link_local_from_mac(mac(2)));
+    let prefix = NdiscOption::PrefixInfo(PrefixInfo {
+        prefix_len: 64,
+        flags: PrefixInfoFlags::ON_LINK,
+        valid_lifetime: u32::from(lifetime),
+        preferred_lifetime: u32::from(lifetime),
+        prefix: Ipv6Addr::new(0xfd00 + u16::from(n), 0, 0, 0, 0, 0, 0, 0),
+    });
+    let options = [NdiscOption::SourceLinkLayerAddr(router.0), prefix];
+    let advert = Icmpv6Repr::Ndisc(NdiscRepr::RouterAdvert {
+        hop_limit: 64,
+        flags: RouterFlags::empty(),
+        router_lifetime: lifetime,
+        reachable_time: 0,
+        retrans_time: 0,
+        options: NdiscOptions::from_list(&options),
+    });
+    frames::icmpv6_frame(router, b, &advert)
+}
+
+/// Routes learned from router advertisements fill B's table (two slots)
+/// and a second router's are refused while they last; when their
+/// lifetime is over they leave the table at B's next poll (its deadline
+/// moves on instead of staying in the past, where an event loop sleeping
+/// until it would spin), and the second router's next advertisement is
+/// taken: B has a default route again.
+#[test]
+fn expired_learned_routes_give_their_slots_back() {
+    let mut b = Host::new(2, IpAddr::V6(B6), Sizes::default(), Config::default());
+    let far = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+    let feed = |b: &mut Host, frame: &[u8]| {
+        assert!(b.nic.inject(frame));
+        b.receive();
+        b.send();
+        while b.nic.drain_one(|_| ()).is_some() {}
+    };
+    feed(&mut b, &router_advert(1, 30));
+    assert_eq!(
+        b.ip.routes().len(),
+        2,
+        "{:?}",
+        b.ip.routes().iter().collect::<Vec<_>>()
+    );
+    feed(&mut b, &router_advert(2, 1800));
+    let via = |b: &Host, now| b.ip.routes().lookup(far, now).and_then(|hop| hop.gateway);
+    let router = |n: u16| Some(IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n)));
+    assert_eq!(via(&b, b.nic.time()), router(1), "the table was full");
+
+    // Router 1 is gone; its routes lapse.
+    let later = b.nic.time() + Duration::from_secs(60);
+    b.nic.set_time(later);
+    b.send();
+    b.receive();
+    while b.nic.drain_one(|_| ()).is_some() {}
+    assert_eq!(via(&b, later), None);
+    assert!(
+        b.deadline().is_none_or(|at| at > later),
+        "a deadline in the past: {:?} at {later}",
+        b.deadline()
+    );
+    assert_eq!(b.ip.routes().len(), 0);
+    feed(&mut b, &router_advert(2, 1800));
+    assert_eq!(via(&b, later), router(2));
 }
