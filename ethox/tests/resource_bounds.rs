@@ -332,9 +332,10 @@ fn run_until(net: &mut Net, cut: bool, limit: Duration, done: impl Fn(&Net) -> b
 /// answered, and give their slots back: half-open connections made by
 /// SYNs from strangers time out after the SYN-ACK retries (the backlog is
 /// whole again: the next stranger makes a half-open connection, not a
-/// cookie), a `connect` to a silent address on the link times out after
-/// the SYN retries, and an established connection whose peer left the
-/// link times out after the user timeout.
+/// cookie), so does one made by a SYN from an address B has no route to,
+/// a `connect` to a silent address on the link times out after the SYN
+/// retries, and an established connection whose peer left the link times
+/// out after the user timeout.
 #[test]
 fn unresolvable_neighbors_do_not_hold_connections_forever() {
     let mut config = Config::default();
@@ -364,6 +365,32 @@ fn unresolvable_neighbors_do_not_hold_connections_forever() {
     tick(&mut net);
     assert_eq!(net.b.tcp.len(), 2, "the backlog has room again");
     assert_eq!(net.b.tcp.stats().syn_cookies_sent, 1);
+
+    // A SYN from an address B has no route to (a spoofed source off the
+    // link): the same.
+    let off_link = End {
+        mac: mac(1),
+        ip: Ipv4Addr::new(192, 0, 2, 7),
+    };
+    let syn = TcpRepr {
+        src_port: 4242,
+        dst_port: PORT,
+        flags: TcpFlags::SYN,
+        seq_number: SeqNumber(7),
+        window_len: 1000,
+        ..TcpRepr::default()
+    };
+    assert!(
+        net.b
+            .nic
+            .inject(&frames::tcp_frame(off_link, TO_B, &syn, &[]))
+    );
+    tick(&mut net);
+    assert_eq!(net.b.tcp.len(), 3);
+    run_until(&mut net, false, Duration::from_secs(600), |net| {
+        net.b.tcp.len() == 1
+    });
+    assert!(net.b.tcp.stats().tx_errors > 0, "no route: counted");
 
     // A silent address on the link.
     let silent = net

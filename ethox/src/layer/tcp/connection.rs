@@ -501,7 +501,8 @@ pub struct Connection<C = Congestion> {
     /// SYN transmissions so far.
     syn_sent: u8,
     /// A segment could not go out since the last transmission or
-    /// retransmission timeout: its next hop was not resolved.
+    /// retransmission timeout (its next hop was not resolved, or there
+    /// was no route).
     blocked: bool,
     ack_now: bool,
     /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
@@ -1728,8 +1729,9 @@ impl<C: CongestionControl> Connection<C> {
         match self.state {
             State::SynSent | State::SynReceived => {
                 // A SYN that could not go out in this period (its next
-                // hop never resolved) counts as a try, like a lost one:
-                // a neighbor that never answers ends the handshake too.
+                // hop never resolved, or no route) counts as a try, like a
+                // lost one: a neighbor that never answers ends the
+                // handshake too.
                 if blocked {
                     self.syn_sent = self.syn_sent.saturating_add(1);
                 }
@@ -2309,14 +2311,15 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// The segment [`poll_transmit`](Self::poll_transmit) offered at `now`
-    /// could not be sent: its next hop is being resolved. It stays due and
-    /// goes as soon as the hop is known; meanwhile the retransmission
-    /// timer runs, so that a neighbor that never answers ends the
-    /// handshake after the SYN retries, or the connection after the user
-    /// timeout, as a peer that never answers would (without a timer the
-    /// connection would wait for ever). A RST that cannot go out is given
-    /// up: the connection ends without it.
-    pub(crate) fn on_unresolved(&mut self, now: Instant) {
+    /// could not be sent: its next hop is being resolved, or there is no
+    /// route. It stays due and goes as soon as it can; meanwhile the
+    /// retransmission timer runs, so that a neighbor that never answers
+    /// (or a route that never comes) ends the handshake after the SYN
+    /// retries, or the connection after the user timeout, as a peer that
+    /// never answers would (without a timer the connection would wait for
+    /// ever). A RST that cannot go out is given up: the connection ends
+    /// without it.
+    pub(crate) fn on_unsent(&mut self, now: Instant) {
         if self.rst_queued {
             self.rst_queued = false;
             self.finish(CloseReason::Aborted);
@@ -2329,9 +2332,9 @@ impl<C: CongestionControl> Connection<C> {
     }
 
     /// Whether the last segment this connection offered could not go out
-    /// for want of its next hop (since then nothing went out, and no
-    /// retransmission timeout passed).
-    pub(crate) fn is_waiting_for_next_hop(&self) -> bool {
+    /// (see [`on_unsent`](Self::on_unsent); since then nothing went out,
+    /// and no retransmission timeout passed).
+    pub(crate) fn is_waiting(&self) -> bool {
         self.blocked
     }
 

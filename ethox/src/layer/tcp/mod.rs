@@ -1033,9 +1033,9 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
         let room_v4 = raw.payload_capacity();
         let start = self.endpoint.cursor;
-        // Connections whose next hop was not resolved at their last try
-        // go last: their buffer goes unqueued, and the device lends no
-        // more in this call.
+        // Connections whose last segment could not go out (no next hop
+        // yet) go last: their buffer goes unqueued, and the device lends
+        // no more in this call.
         for waiting in [false, true] {
             for step in 0..capacity {
                 let index = (start + step) % capacity.max(1);
@@ -1046,7 +1046,7 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
                     .endpoint
                     .table
                     .get(handle)
-                    .is_some_and(|e| e.conn.is_waiting_for_next_hop());
+                    .is_some_and(|e| e.conn.is_waiting());
                 if is_waiting != waiting {
                     continue;
                 }
@@ -1111,23 +1111,23 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
-            Err(ip::Error::Unresolved) => {
-                // The next hop is being resolved. The next buffer starts
-                // with the next connection: starting again here would
-                // give every buffer to a connection whose neighbor never
-                // answers (a SYN from a spoofed address on the link), and
-                // no other connection would send.
+            Err(err) => {
+                // Deferrals while the next hop is resolved are no errors.
+                if !matches!(err, ip::Error::Unresolved) {
+                    endpoint.stats.tx_errors += 1;
+                }
+                // The next buffer starts with the next connection:
+                // starting again here would give every buffer to a
+                // connection whose neighbor never answers (a SYN from a
+                // spoofed address on the link), and no other connection
+                // would send. The connection's timer runs meanwhile.
                 endpoint.cursor = endpoint.cursor.wrapping_add(1);
                 if let Some(entry) = endpoint.table.get_mut(handle) {
-                    entry.conn.on_unresolved(now);
+                    entry.conn.on_unsent(now);
                     if entry.conn.state() == State::Closed {
                         endpoint.reap(handle, &mut self.io);
                     }
                 }
-                return;
-            }
-            Err(_) => {
-                endpoint.stats.tx_errors += 1;
                 return;
             }
         };
