@@ -36,7 +36,7 @@ use core::time::Duration;
 use std::collections::BTreeMap;
 
 use common::frames::{self, End};
-use common::tcp_host::{A, B, B6, Host, Net, Sizes, mac, pattern};
+use common::tcp_host::{A, B, B6, Conn, Host, Net, Sizes, mac, pattern};
 use ethox::layer::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot};
 use ethox::layer::route::{Route, RouteError};
 use ethox::layer::tcp::connection::{CloseReason, Config, State};
@@ -114,7 +114,15 @@ struct Pair {
 /// A dials `n` connections to B's [`PORT`] and runs until each is
 /// established and accepted (some may come in through SYN cookies).
 fn open(net: &mut Net, n: usize) -> Vec<Pair> {
-    let clients: Vec<Handle> = (0..n).map(|_| net.dial(PORT).expect("a slot")).collect();
+    let clients: Vec<Handle> = (0..n)
+        .map(|_| {
+            let h = net.dial(PORT).expect("a slot");
+            // Fresh buffers: the slot may have served an earlier client.
+            let app = &mut net.a.app;
+            app.conns[h.index as usize] = Conn::new(app.send, app.window);
+            h
+        })
+        .collect();
     let mut servers = BTreeMap::new();
     for _ in 0..100 {
         tick(net);
@@ -180,7 +188,11 @@ fn close_all(net: &mut Net, pairs: &[Pair]) {
         if net.step() == 0 {
             let now = net.now;
             let next = [net.a.deadline_after(now), net.b.deadline_after(now)];
-            net.set_time(next.into_iter().flatten().min().expect("a timer"));
+            // Nothing moves and no timer is left: done, or never.
+            let Some(at) = next.into_iter().flatten().min() else {
+                break;
+            };
+            net.set_time(at);
         }
     }
     for p in pairs {
@@ -768,4 +780,82 @@ fn expired_learned_routes_give_their_slots_back() {
     assert_eq!(b.ip.routes().len(), 0);
     feed(&mut b, &router_advert(2, 1800));
     assert_eq!(via(&b, later), router(2));
+}
+
+/// A server that closes first keeps each finished connection in
+/// TIME-WAIT for a minute. With its table full of them, a new client
+/// still gets in: the TIME-WAIT connection nearest its end gives its slot
+/// (counted; its application hears it closed normally), whether the SYN
+/// found room in the backlog or came back as a cookie. Only TIME-WAIT
+/// makes room: `connect` on the full table still fails, as does a client
+/// once every slot holds a live connection.
+#[test]
+fn time_wait_connections_make_room_for_new_clients() {
+    let sizes = Sizes {
+        connections: 8,
+        send: 4096,
+        window: 4096,
+    };
+    let mut net = hosts(sizes, 4, 8, Config::default());
+    let mut first = None;
+    for round in 0..4 {
+        let pair = open(&mut net, 1)[0];
+        first.get_or_insert(pair);
+        load(&mut net, pair, 1000, round);
+        for _ in 0..10 {
+            tick(&mut net);
+        }
+        net.b.tcp.close(pair.server).unwrap();
+        for _ in 0..10 {
+            tick(&mut net);
+        }
+        net.a.tcp.close(pair.client).unwrap();
+        for _ in 0..10 {
+            tick(&mut net);
+        }
+        assert_eq!(net.b.tcp.state(pair.server), State::TimeWait);
+    }
+    assert_eq!(net.b.tcp.len(), 4, "full of TIME-WAIT");
+    assert!(net.a.tcp.is_empty());
+
+    // Two new clients at once: one SYN finds room in the backlog, the
+    // other (with the backlog set to one) comes back with a cookie.
+    net.b.tcp.unlisten(PORT);
+    net.b.tcp.listen(PORT, 1).unwrap();
+    let fresh = open(&mut net, 2);
+    let stats = net.b.tcp.stats();
+    assert_eq!(stats.time_wait_reused, 2, "{stats:?}");
+    assert_eq!(stats.syn_cookies_accepted, 1, "{stats:?}");
+    let first = first.unwrap();
+    assert!(
+        net.b
+            .app
+            .saw(first.server, Event::Closed(CloseReason::Normal))
+    );
+    assert_eq!(
+        net.b
+            .tcp
+            .connect((IpAddr::V4(B), 0), (IpAddr::V4(A), 9), net.now),
+        Err(TcpError::TableFull)
+    );
+    for (i, &p) in fresh.iter().enumerate() {
+        load(&mut net, p, 1000, 50 + i as u8);
+    }
+    for _ in 0..20 {
+        tick(&mut net);
+    }
+    for (i, &p) in fresh.iter().enumerate() {
+        assert!(delivered(&net, p, 1000, 50 + i as u8));
+    }
+
+    // With live connections in every slot, nothing makes room.
+    let extra = open(&mut net, 2);
+    assert_eq!(net.b.tcp.len(), 4);
+    let late = net.dial(PORT).unwrap();
+    for _ in 0..20 {
+        tick(&mut net);
+    }
+    assert_eq!(net.a.tcp.state(late), State::Closed);
+    assert!(net.b.tcp.stats().rx_syn_dropped > 0);
+    close_all(&mut net, &[fresh[0], fresh[1], extra[0], extra[1]]);
 }

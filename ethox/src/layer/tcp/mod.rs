@@ -200,6 +200,9 @@ pub struct TcpStats {
     pub opened: u64,
     /// Connections closed, whatever the reason.
     pub closed: u64,
+    /// TIME-WAIT connections ended early to make room for a connection a
+    /// peer opened while the table was full (also counted in `closed`).
+    pub time_wait_reused: u64,
 }
 
 /// A listening port.
@@ -624,6 +627,30 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
     }
 
+    /// Makes room in a full table for a connection a peer opens: the
+    /// TIME-WAIT connection nearest its end goes (its application hears
+    /// that it closed normally). TIME-WAIT only keeps a finished
+    /// connection to answer a repeated FIN; holding slots with it would
+    /// turn a busy server's own closes into refusals (a table of 16 would
+    /// take 16 new connections a minute). Returns whether there is room.
+    fn make_room<A: Io>(&mut self, io: &mut A) -> bool {
+        if !self.table.is_full() {
+            return true;
+        }
+        let oldest = self
+            .table
+            .iter()
+            .filter(|(_, _, e)| e.conn.state() == State::TimeWait)
+            .min_by_key(|(_, _, e)| e.conn.next_deadline())
+            .map(|(h, _, _)| h);
+        let Some(handle) = oldest else {
+            return false;
+        };
+        self.stats.time_wait_reused += 1;
+        self.reap(handle, io);
+        !self.table.is_full()
+    }
+
     /// Removes a finished connection and tells the application.
     fn reap<A: Io>(&mut self, handle: Handle, io: &mut A) {
         if let Some(entry) = self.table.remove(handle) {
@@ -663,7 +690,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
                 return self.on_syn(packet, tuple, repr, index, io, now);
             }
             if !flags.intersects(TcpFlags::SYN | TcpFlags::RST) && repr.ack_number.is_some() {
-                if let Some(handle) = self.on_cookie_ack(&packet, tuple, &repr, index, now) {
+                if let Some(handle) = self.on_cookie_ack(&packet, tuple, &repr, index, now, io) {
                     self.stats.rx_segments += 1;
                     io.event(handle, Event::Incoming);
                     io.event(handle, Event::Established);
@@ -694,7 +721,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             .listeners
             .get(index)
             .is_some_and(|l| l.pending < l.backlog);
-        if room && !self.table.is_full() {
+        if room && self.make_room(io) {
             let iss = self.isn.isn(&tuple, now);
             let cc = (self.new_cc)(&self.config);
             let conn = Connection::accept_with(&syn, iss, now, self.config_for(&tuple), cc);
@@ -761,13 +788,14 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
     }
 
     /// An ACK to a listener: a connection if it returns a valid cookie.
-    fn on_cookie_ack<D: Device>(
+    fn on_cookie_ack<D: Device, A: Io>(
         &mut self,
         packet: &ip::In<'_, '_, D>,
         tuple: FourTuple,
         ack: &TcpRepr,
         index: usize,
         now: Instant,
+        io: &mut A,
     ) -> Option<Handle> {
         let _ = packet;
         let ack_number = ack.ack_number?;
@@ -775,7 +803,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         let cookie = self
             .cookies
             .decode(&tuple, ack_number, ack.seq_number, tsecr, now)?;
-        if self.table.is_full() {
+        if !self.make_room(io) {
             self.stats.rx_syn_dropped += 1;
             return None;
         }
