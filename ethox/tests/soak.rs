@@ -480,3 +480,56 @@ fn soak_300_connections_up_to_256_kib() {
     let f = soak(300, 16 * KIB, 256 * KIB, 2);
     assert_eq!(f.bytes_lost, 0);
 }
+
+/// A stall the TAP soak (`examples/tests/soak_tap.rs`) found, reduced to
+/// one connection driven by hand with segments and explicit time.
+mod regressions {
+    use super::common::tcp_pair::{Pair, pattern};
+    use ethox::layer::tcp::connection::Config;
+    use ethox::wire::tcp::{SeqNumber, TcpRepr};
+
+    /// The peer's window shrank to 128 bytes (its receive buffer nearly
+    /// full) and the update that opened it again was lost. Sender
+    /// silly-window avoidance holds the data back, nothing is in flight,
+    /// the peer has nothing to say: without a timer the connection waited
+    /// for ever (a source connection of the soak stalled for a minute).
+    /// The persist timer probes with one byte; its ACK brings the window
+    /// and full segments follow.
+    #[test]
+    fn data_held_back_by_a_small_window_is_probed() {
+        let mut p = Pair::open(Config::default());
+        // From here on the wire is dead; the peer speaks by hand.
+        p.drop = Box::new(|_, _, _| true);
+        p.a.send.write(&pattern(64 * 1024));
+        let sent = p.a.drain(p.now);
+        let last = &sent.last().expect("a flight of data").0;
+        let end = last.seq_number + last.payload_len;
+        let peer_seq = SeqNumber(0x7000_0001);
+        // Everything acknowledged, the window scaled down to 128 bytes
+        // (1 << 7: the pair negotiated a shift of 7).
+        let ack = |at: SeqNumber, window: u16| TcpRepr {
+            src_port: 80,
+            dst_port: 40000,
+            seq_number: peer_seq,
+            ack_number: Some(at),
+            window_len: window,
+            ..TcpRepr::default()
+        };
+        p.a.deliver(p.now, &ack(end, 1), &[]);
+        assert!(p.a.drain(p.now).is_empty(), "held back by the small window");
+        let at =
+            p.a.conn
+                .next_deadline()
+                .expect("data held back must have a timer");
+        let probe = p.a.drain(at);
+        assert_eq!(probe.len(), 1, "{probe:?}");
+        assert_eq!((probe[0].0.seq_number, probe[0].0.payload_len), (end, 1));
+        // The peer read meanwhile: its ACK of the probe opens the window.
+        p.a.deliver(at, &ack(end + 1u32, 512), &[]);
+        let resumed = p.a.drain(at);
+        assert!(
+            resumed.iter().any(|(r, _)| r.payload_len > 1000),
+            "{resumed:?}"
+        );
+    }
+}

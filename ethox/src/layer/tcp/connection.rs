@@ -2259,6 +2259,19 @@ impl<C: CongestionControl> Connection<C> {
             // segment, everything queued, or half the peer's largest window.
             let half_window = self.max_snd_wnd / 2;
             if !(all || (len > 0 && len >= half_window)) {
+                // But not for ever (RFC 1122 4.2.3.4, the override
+                // timeout): the peer's update of its window may have been
+                // lost, and with nothing in flight nothing else would ask
+                // for another. The persist timer probes with one byte, as
+                // for a zero window; its ACK brings the window.
+                if len > 0 && self.probe_due {
+                    return self.segment_at(now, self.snd_nxt, 1, queued, recv);
+                }
+                if len > 0 && self.persist_at.is_none() && self.in_flight() == 0 {
+                    let backoff = 1u32 << self.persist_backoff.min(16);
+                    let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+                    self.persist_at = Some(now + wait);
+                }
                 return None;
             }
             if len == 0 {
