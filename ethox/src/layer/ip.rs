@@ -1003,6 +1003,16 @@ impl<'a> Endpoint<'a> {
         }
     }
 
+    /// Frees the slots of routes whose lifetime ran out (routes learned
+    /// from router advertisements): a full table then takes new ones
+    /// again, and [`next_deadline`](Self::next_deadline) moves on instead
+    /// of staying in the past.
+    fn expire_routes(&mut self, now: Instant) {
+        if self.routes.next_deadline().is_some_and(|at| at <= now) {
+            self.routes.remove_expired(now);
+        }
+    }
+
     /// Drops timed-out reassemblies; owes a time exceeded error for one
     /// whose first fragment arrived (one at a time, rate-limited when
     /// sent).
@@ -1837,6 +1847,7 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
     fn receive(&mut self, frame: eth::In<'_, '_, D>) {
         let now = frame.info().timestamp;
         self.endpoint.expire_fragments(now);
+        self.endpoint.expire_routes(now);
         let (repr, header_len, frame, reassembled) = match frame.repr().ethertype {
             EtherType::Arp => return self.endpoint.receive_arp(frame),
             EtherType::Ipv4 => {
@@ -1924,6 +1935,9 @@ pub struct Sender<'e, 'a, U> {
 
 impl<D: Device, U: Send<D>> eth::Send<D> for Sender<'_, '_, U> {
     fn send(&mut self, raw: eth::Raw<'_, '_, D>) {
+        // The clock comes with the buffers: a host that receives nothing
+        // still lets its lapsed routes go here.
+        self.endpoint.expire_routes(raw.info().timestamp);
         // Whatever this layer owes (an ICMP error, a group report, a
         // revalidation request) goes first. The common case, nothing owed,
         // is one test: passing the buffer through `owed` and back would

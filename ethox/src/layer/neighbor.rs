@@ -14,10 +14,15 @@
 //! the caller is told to revalidate it with a request; if no answer comes
 //! within [`NeighborConfig::grace`] the entry is forgotten.
 //!
-//! Only lookups (the host's own need) may evict an entry, least recently
-//! used first. Unsolicited information ([`NeighborCache::fill`]) updates
-//! existing entries or takes free slots, so a flood of announcements can
-//! not push out the neighbors the host talks to.
+//! Only lookups (the host's own need) may evict an entry, and only one
+//! that is not in use: an entry unused for a request interval, or one
+//! whose request went unanswered that long; the least recently used of
+//! those first. When every entry is in use the lookup waits (a miss), so
+//! that lookups for many new addresses (SYN-ACKs to spoofed addresses on
+//! the link) can neither push out the neighbors the host is talking to
+//! nor make it send a request for every packet. Unsolicited information
+//! ([`NeighborCache::fill`]) updates existing entries or takes free
+//! slots, so a flood of announcements can not push out anyone either.
 //!
 //! ```
 //! use core::net::Ipv4Addr;
@@ -229,9 +234,10 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
         let index = match self.free_slot() {
             Some(index) => index,
             None => {
-                let Some(index) = self.least_recently_used() else {
-                    // A cache without storage can resolve nothing; asking
-                    // anyway lets the peer's answer go nowhere, so wait.
+                let Some(index) = self.evictable(now) else {
+                    // Every entry is in use (or there is no storage):
+                    // asking anyway would let the answer go nowhere, so
+                    // wait.
                     self.stats.misses += 1;
                     return Resolution::Pending;
                 };
@@ -253,8 +259,21 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
         self.slots.iter().position(|s| s.addr.is_none())
     }
 
-    fn least_recently_used(&self) -> Option<usize> {
-        (0..self.slots.len()).min_by_key(|&i| self.slots[i].last_used)
+    /// The least recently used entry that is not in use at `now`: not
+    /// looked up for a request interval, or still unresolved a request
+    /// interval after its request.
+    fn evictable(&self, now: Instant) -> Option<usize> {
+        let interval = self.config.request_interval;
+        let idle = |at: Instant| now.saturating_duration_since(at) >= interval;
+        (0..self.slots.len())
+            .filter(|&i| {
+                let slot = &self.slots[i];
+                match slot.state {
+                    State::Incomplete { requested_at } => idle(requested_at),
+                    _ => idle(slot.last_used),
+                }
+            })
+            .min_by_key(|&i| self.slots[i].last_used)
     }
 
     /// Records that `addr` is at `hardware` (a reply, an announcement, a

@@ -2,5 +2,6 @@
 //! uses a part of them, so unused items are expected.
 #![allow(dead_code)]
 
+pub mod frames;
 pub mod tcp_host;
 pub mod tcp_pair;

@@ -147,12 +147,14 @@ impl Default for Sizes {
     }
 }
 
-pub struct Host {
+/// A host: NIC, Ethernet, IP and TCP endpoints, and the application `A`
+/// (by default the ring buffers of [`App`]).
+pub struct Host<A = App> {
     pub nic: Nic,
     pub eth: eth::Endpoint,
     pub ip: ip::Endpoint<'static>,
     pub tcp: tcp::Endpoint<'static>,
-    pub app: App,
+    pub app: A,
     pub addr: IpAddr,
 }
 
@@ -160,25 +162,25 @@ impl Host {
     /// A host with MAC 02:00:00:00:00:`last` and address `addr` (a /24
     /// for IPv4, a /64 and the link-local address for IPv6).
     pub fn new(last: u8, addr: IpAddr, sizes: Sizes, config: Config) -> Host {
-        let mac = EthernetAddress([2, 0, 0, 0, 0, last]);
-        let mut ip = ip::Endpoint::new(
-            vec![None; 4],
-            Routes::new(vec![None; 2]),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
-        );
-        match addr {
-            IpAddr::V4(_) => assert!(ip.add_addr(IpCidr::new(addr, 24).unwrap())),
-            IpAddr::V6(_) => {
-                assert!(ip.add_addr(IpCidr::new(addr, 64).unwrap()));
-                let link_local = ethox::wire::ipv6::link_local_from_mac(mac);
-                assert!(ip.add_addr(IpCidr::new(IpAddr::V6(link_local), 64).unwrap()));
-            }
-        }
+        let app = App::new(sizes.connections, sizes.send, sizes.window);
+        Host::with_app(last, addr, sizes.connections, config, app)
+    }
+}
+
+/// The MAC address of host `last`.
+pub fn mac(last: u8) -> EthernetAddress {
+    EthernetAddress([2, 0, 0, 0, 0, last])
+}
+
+impl<A: Io> Host<A> {
+    /// Like [`Host::new`], with `connections` table slots and the
+    /// application `app`.
+    pub fn with_app(last: u8, addr: IpAddr, connections: usize, config: Config, app: A) -> Host<A> {
+        let mac = mac(last);
         let mut nic = Nic::new(vec![0; SLOTS * 1514], 1514).unwrap();
         nic.set_time(START);
         let tcp = tcp::Endpoint::new(
-            vec![Slot::empty(); sizes.connections],
+            vec![Slot::empty(); connections],
             vec![Listener::EMPTY; 2],
             Secrets::from_seed(u64::from(last)),
             config,
@@ -186,11 +188,29 @@ impl Host {
         Host {
             nic,
             eth: eth::Endpoint::new(mac),
-            ip,
+            ip: ip_endpoint(
+                mac,
+                addr,
+                NeighborCache::new(arp_storage(), NeighborConfig::default()),
+            ),
             tcp,
-            app: App::new(sizes.connections, sizes.send, sizes.window),
+            app,
             addr,
         }
+    }
+
+    /// Pins `peer` at `peer_mac` in the ARP cache for good. ARP has no
+    /// checksum: a real link's FCS drops the corrupted frames a fault
+    /// injector delivers, so a corrupted reply would teach a wrong MAC no
+    /// real link would.
+    pub fn pin_arp(&mut self, peer: Ipv4Addr, peer_mac: EthernetAddress) {
+        let forever = NeighborConfig {
+            lifetime: Duration::from_secs(1 << 30),
+            ..NeighborConfig::default()
+        };
+        let mut arp = NeighborCache::new(arp_storage(), forever);
+        assert!(arp.fill(peer, peer_mac, START));
+        self.ip = ip_endpoint(self.eth.addr(), self.addr, arp);
     }
 
     pub fn send(&mut self) -> usize {
@@ -231,6 +251,47 @@ impl Host {
             .flatten()
             .min()
     }
+
+    /// The earliest of the host's deadlines after `now`: every
+    /// connection's, not only the earliest (which may be due already and
+    /// waiting for something else than time).
+    pub fn deadline_after(&self, now: Instant) -> Option<Instant> {
+        self.tcp
+            .connections()
+            .filter_map(|(_, _, c)| c.next_deadline())
+            .chain(self.ip.next_deadline())
+            .filter(|&at| at > now)
+            .min()
+    }
+}
+
+/// Four ARP or neighbor cache entries.
+fn arp_storage<A: Copy>() -> Vec<Neighbor<A>> {
+    vec![Neighbor::EMPTY; 4]
+}
+
+/// The IP endpoint of a host with MAC `mac` at `addr` (a /24 for IPv4, a
+/// /64 and the link-local address for IPv6) with the ARP cache `arp`.
+fn ip_endpoint(
+    mac: EthernetAddress,
+    addr: IpAddr,
+    arp: NeighborCache<'static, Ipv4Addr>,
+) -> ip::Endpoint<'static> {
+    let mut ip = ip::Endpoint::new(
+        vec![None; 4],
+        Routes::new(vec![None; 2]),
+        arp,
+        NeighborCache::new(arp_storage(), NeighborConfig::default()),
+    );
+    match addr {
+        IpAddr::V4(_) => assert!(ip.add_addr(IpCidr::new(addr, 24).unwrap())),
+        IpAddr::V6(_) => {
+            assert!(ip.add_addr(IpCidr::new(addr, 64).unwrap()));
+            let link_local = ethox::wire::ipv6::link_local_from_mac(mac);
+            assert!(ip.add_addr(IpCidr::new(IpAddr::V6(link_local), 64).unwrap()));
+        }
+    }
+    ip
 }
 
 pub struct Net {
@@ -262,28 +323,35 @@ impl Net {
     /// `horizon`; fails if that takes more than `steps` rounds.
     pub fn run(&mut self, steps: usize, horizon: Duration) {
         for _ in 0..steps {
-            self.a.app.pump();
-            self.b.app.pump();
-            let mut moved = 0;
-            moved += self.a.send();
-            MemoryLink::transfer(&mut self.a.nic, &mut self.b.nic);
-            moved += self.b.receive();
-            moved += self.b.send();
-            MemoryLink::transfer(&mut self.b.nic, &mut self.a.nic);
-            moved += self.a.receive();
-            if moved == 0 {
-                let next = [self.a.deadline(), self.b.deadline()]
+            if self.step() == 0 {
+                // Nothing moved: only time can change that. (A timer due
+                // already may be waiting for something else, such as a
+                // neighbor that does not answer.)
+                let now = self.now;
+                let next = [self.a.deadline_after(now), self.b.deadline_after(now)]
                     .into_iter()
                     .flatten()
                     .min();
                 match next {
-                    Some(at) if at <= self.now => {}
-                    Some(at) if at <= self.now + horizon => self.set_time(at),
+                    Some(at) if at <= now + horizon => self.set_time(at),
                     _ => return,
                 }
             }
         }
         panic!("not idle after {steps} rounds");
+    }
+
+    /// One round at the current time: both applications pump, A sends,
+    /// B receives and sends, A receives. Returns the frames that moved.
+    pub fn step(&mut self) -> usize {
+        self.a.app.pump();
+        self.b.app.pump();
+        let mut moved = self.a.send();
+        MemoryLink::transfer(&mut self.a.nic, &mut self.b.nic);
+        moved += self.b.receive();
+        moved += self.b.send();
+        MemoryLink::transfer(&mut self.b.nic, &mut self.a.nic);
+        moved + self.a.receive()
     }
 
     /// A opens a connection to B's `port` from an ephemeral port, now.

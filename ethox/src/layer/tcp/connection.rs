@@ -500,11 +500,12 @@ pub struct Connection<C = Congestion> {
     retransmit_at: Option<Instant>,
     /// When data first went unacknowledged without progress (user timeout).
     stalled_since: Option<Instant>,
-    /// Since when our segments wait for the next hop to be resolved (see
-    /// [`Connection::on_deferred`]); `None` once one goes out.
-    deferred_since: Option<Instant>,
     /// SYN transmissions so far.
     syn_sent: u8,
+    /// A segment could not go out since the last transmission or
+    /// retransmission timeout (its next hop was not resolved, or there
+    /// was no route).
+    blocked: bool,
     ack_now: bool,
     /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
     /// 4.2), also when several arrive before the next poll.
@@ -637,8 +638,8 @@ impl<C: CongestionControl> Connection<C> {
             rto_ts: None,
             retransmit_at: None,
             stalled_since: None,
-            deferred_since: None,
             syn_sent: 0,
+            blocked: false,
             ack_now: false,
             dup_acks_owed: 0,
             dup_acks_paid: 0,
@@ -892,7 +893,6 @@ impl<C: CongestionControl> Connection<C> {
             self.time_wait_until,
             self.persist_at,
             keep_alive,
-            self.deferred_give_up(),
         ]
         .into_iter()
         .flatten()
@@ -1067,7 +1067,11 @@ impl<C: CongestionControl> Connection<C> {
             let stale = now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE;
             if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 && !stale {
                 self.stats.rejected += 1;
-                self.ack_now = true;
+                // Answered within the allowance, like every answer to a
+                // segment that may be forged (RFC 5961 section 7).
+                if self.ack_allowed(now) {
+                    self.ack_now = true;
+                }
                 return;
             }
         }
@@ -1171,6 +1175,20 @@ impl<C: CongestionControl> Connection<C> {
             }
         }
 
+        // RFC 5961 5.2: an unacceptable ACK drops the segment before
+        // anything of it is taken, its timestamp included: a forged
+        // segment at RCV.NXT with a TSval far ahead would otherwise make
+        // PAWS drop every real segment after it.
+        if !self.ack_acceptable(ack) {
+            self.stats.rejected += 1;
+            // The ACK it is owed comes out of the challenge ACK allowance
+            // (RFC 5961 section 7 covers the answers of section 5 too).
+            if self.ack_allowed(now) {
+                self.ack_now = true;
+            }
+            return;
+        }
+
         // Timestamps: remember the peer's clock (RFC 7323 4.3).
         if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamp)
             && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0
@@ -1271,8 +1289,15 @@ impl<C: CongestionControl> Connection<C> {
         reset_for(seg)
     }
 
-    /// The ACK field (fifth step). Returns false if the segment is to be
-    /// dropped here.
+    /// RFC 5961 5.2: an ACK is acceptable when
+    /// SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+    fn ack_acceptable(&self, ack: SeqNumber) -> bool {
+        let oldest = self.snd_una - (self.max_snd_wnd.min(1 << 30) as u32);
+        oldest <= ack && ack <= self.snd_max
+    }
+
+    /// The ACK field (fifth step), its number already found acceptable.
+    /// Returns false if the segment is to be dropped here.
     fn process_ack(
         &mut self,
         now: Instant,
@@ -1284,19 +1309,6 @@ impl<C: CongestionControl> Connection<C> {
         let Some(ack) = seg.ack_number else {
             return false;
         };
-        // RFC 5961 5.2: acceptable when
-        // SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
-        if ack > self.snd_max {
-            self.ack_now = true;
-            self.stats.rejected += 1;
-            return false;
-        }
-        let oldest = self.snd_una - (self.max_snd_wnd.min(1 << 30) as u32);
-        if ack < oldest {
-            self.ack_now = true;
-            self.stats.rejected += 1;
-            return false;
-        }
 
         if self.ecn && seg.flags.contains(TcpFlags::ECE) && ack > self.snd_una {
             self.on_ecn_echo(now);
@@ -1691,11 +1703,6 @@ impl<C: CongestionControl> Connection<C> {
             self.finish(CloseReason::Normal);
             return;
         }
-        if self.deferred_give_up().is_some_and(|at| now >= at) {
-            // Nothing reaches the peer, not even a RST.
-            self.finish(CloseReason::TimedOut);
-            return;
-        }
         if self.ack_delayed_until.is_some_and(|at| now >= at) {
             self.ack_now = true;
         }
@@ -1739,8 +1746,16 @@ impl<C: CongestionControl> Connection<C> {
     #[cold]
     fn on_retransmit_timeout(&mut self, now: Instant) {
         self.retransmit_at = None;
+        let blocked = core::mem::take(&mut self.blocked);
         match self.state {
             State::SynSent | State::SynReceived => {
+                // A SYN that could not go out in this period (its next
+                // hop never resolved, or no route) counts as a try, like a
+                // lost one: a neighbor that never answers ends the
+                // handshake too.
+                if blocked {
+                    self.syn_sent = self.syn_sent.saturating_add(1);
+                }
                 if self.syn_sent >= self.config.syn_retries.max(1) {
                     self.finish(CloseReason::TimedOut);
                     return;
@@ -1752,7 +1767,11 @@ impl<C: CongestionControl> Connection<C> {
             }
             _ => {}
         }
-        if self.in_flight() == 0 {
+        // Nothing in flight, nothing lost. But data that could not go out
+        // at all (its next hop never resolves) is as undelivered as lost
+        // data: the user timeout covers it too.
+        let in_flight = self.in_flight() > 0;
+        if !in_flight && !blocked {
             return;
         }
         let stalled = *self.stalled_since.get_or_insert(now);
@@ -1761,6 +1780,9 @@ impl<C: CongestionControl> Connection<C> {
         {
             self.rst_queued = true;
             self.close_reason = Some(CloseReason::TimedOut);
+            return;
+        }
+        if !in_flight {
             return;
         }
         self.stats.timeouts += 1;
@@ -2337,23 +2359,32 @@ impl<C: CongestionControl> Connection<C> {
         })
     }
 
-    /// The segment from [`poll_transmit`](Self::poll_transmit) could not
-    /// go out at `now` because the next hop's link-layer address is not
-    /// known yet; it is asked for again later.
-    ///
-    /// Such a segment is not sent, so no retransmission timer runs for it
-    /// and the SYN retries and the user timeout would never count: a
-    /// connection to a neighbor that never answers would wait forever
-    /// without telling the application. Instead it gives up (closed as
-    /// [`CloseReason::TimedOut`]) once its segments waited the user
-    /// timeout (found by the tcp_pair fuzz target).
-    pub fn on_deferred(&mut self, now: Instant) {
-        self.deferred_since.get_or_insert(now);
+    /// The segment [`poll_transmit`](Self::poll_transmit) offered at `now`
+    /// could not be sent: its next hop is being resolved, or there is no
+    /// route. It stays due and goes as soon as it can; meanwhile the
+    /// retransmission timer runs, so that a neighbor that never answers
+    /// (or a route that never comes) ends the handshake after the SYN
+    /// retries, or the connection after the user timeout, as a peer that
+    /// never answers would (without a timer the connection would wait for
+    /// ever). A RST that cannot go out is given up: the connection ends
+    /// without it.
+    pub(crate) fn on_unsent(&mut self, now: Instant) {
+        if self.rst_queued {
+            self.rst_queued = false;
+            self.finish(CloseReason::Aborted);
+            return;
+        }
+        self.blocked = true;
+        if self.retransmit_at.is_none() {
+            self.retransmit_at = Some(now + self.rtt.rto());
+        }
     }
 
-    /// When a connection whose segments wait for the next hop gives up.
-    fn deferred_give_up(&self) -> Option<Instant> {
-        Some(self.deferred_since? + self.config.user_timeout?)
+    /// Whether the last segment this connection offered could not go out
+    /// (see [`on_unsent`](Self::on_unsent); since then nothing went out,
+    /// and no retransmission timeout passed).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.blocked
     }
 
     /// The segment `t` from [`poll_transmit`](Self::poll_transmit) was
@@ -2361,7 +2392,7 @@ impl<C: CongestionControl> Connection<C> {
     pub fn on_transmitted(&mut self, now: Instant, t: &Transmit) {
         let repr = &t.repr;
         self.stats.segments_sent += 1;
-        self.deferred_since = None;
+        self.blocked = false;
         if repr.flags.contains(TcpFlags::RST) {
             self.rst_queued = false;
             self.finish(CloseReason::Aborted);

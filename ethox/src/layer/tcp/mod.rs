@@ -200,6 +200,9 @@ pub struct TcpStats {
     pub opened: u64,
     /// Connections closed, whatever the reason.
     pub closed: u64,
+    /// TIME-WAIT connections ended early to make room for a connection a
+    /// peer opened while the table was full (also counted in `closed`).
+    pub time_wait_reused: u64,
 }
 
 /// A listening port.
@@ -624,6 +627,30 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
     }
 
+    /// Makes room in a full table for a connection a peer opens: the
+    /// TIME-WAIT connection nearest its end goes (its application hears
+    /// that it closed normally). TIME-WAIT only keeps a finished
+    /// connection to answer a repeated FIN; holding slots with it would
+    /// turn a busy server's own closes into refusals (a table of 16 would
+    /// take 16 new connections a minute). Returns whether there is room.
+    fn make_room<A: Io>(&mut self, io: &mut A) -> bool {
+        if !self.table.is_full() {
+            return true;
+        }
+        let oldest = self
+            .table
+            .iter()
+            .filter(|(_, _, e)| e.conn.state() == State::TimeWait)
+            .min_by_key(|(_, _, e)| e.conn.next_deadline())
+            .map(|(h, _, _)| h);
+        let Some(handle) = oldest else {
+            return false;
+        };
+        self.stats.time_wait_reused += 1;
+        self.reap(handle, io);
+        !self.table.is_full()
+    }
+
     /// Removes a finished connection and tells the application.
     fn reap<A: Io>(&mut self, handle: Handle, io: &mut A) {
         if let Some(entry) = self.table.remove(handle) {
@@ -663,7 +690,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
                 return self.on_syn(packet, tuple, repr, index, io, now);
             }
             if !flags.intersects(TcpFlags::SYN | TcpFlags::RST) && repr.ack_number.is_some() {
-                if let Some(handle) = self.on_cookie_ack(&packet, tuple, &repr, index, now) {
+                if let Some(handle) = self.on_cookie_ack(&packet, tuple, &repr, index, now, io) {
                     self.stats.rx_segments += 1;
                     io.event(handle, Event::Incoming);
                     io.event(handle, Event::Established);
@@ -694,7 +721,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             .listeners
             .get(index)
             .is_some_and(|l| l.pending < l.backlog);
-        if room && !self.table.is_full() {
+        if room && self.make_room(io) {
             let iss = self.isn.isn(&tuple, now);
             let cc = (self.new_cc)(&self.config);
             let conn = Connection::accept_with(&syn, iss, now, self.config_for(&tuple), cc);
@@ -761,13 +788,14 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
     }
 
     /// An ACK to a listener: a connection if it returns a valid cookie.
-    fn on_cookie_ack<D: Device>(
+    fn on_cookie_ack<D: Device, A: Io>(
         &mut self,
         packet: &ip::In<'_, '_, D>,
         tuple: FourTuple,
         ack: &TcpRepr,
         index: usize,
         now: Instant,
+        io: &mut A,
     ) -> Option<Handle> {
         let _ = packet;
         let ack_number = ack.ack_number?;
@@ -775,7 +803,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         let cookie = self
             .cookies
             .decode(&tuple, ack_number, ack.seq_number, tsecr, now)?;
-        if self.table.is_full() {
+        if !self.make_room(io) {
             self.stats.rx_syn_dropped += 1;
             return None;
         }
@@ -1033,26 +1061,39 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
         let room_v4 = raw.payload_capacity();
         let start = self.endpoint.cursor;
-        for step in 0..capacity {
-            let index = (start + step) % capacity.max(1);
-            let Some(handle) = self.endpoint.table.handle_at(index) else {
-                continue;
-            };
-            let max_len = match self.endpoint.table.tuple(handle) {
-                Some(tuple) if !tuple.remote.is_ipv4() => {
-                    room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+        // Connections whose last segment could not go out (no next hop
+        // yet) go last: their buffer goes unqueued, and the device lends
+        // no more in this call.
+        for waiting in [false, true] {
+            for step in 0..capacity {
+                let index = (start + step) % capacity.max(1);
+                let Some(handle) = self.endpoint.table.handle_at(index) else {
+                    continue;
+                };
+                let is_waiting = self
+                    .endpoint
+                    .table
+                    .get(handle)
+                    .is_some_and(|e| e.conn.is_waiting());
+                if is_waiting != waiting {
+                    continue;
                 }
-                _ => room_v4,
-            };
-            let Some(transmit) = self.poll(handle, now, max_len) else {
-                continue;
-            };
-            // Fairness: the next buffer starts with the next connection,
-            // unless this one has more to send right now (bulk transfers
-            // fill a batch).
-            self.endpoint.cursor = index;
-            self.transmit(raw, handle, transmit, now);
-            return;
+                let max_len = match self.endpoint.table.tuple(handle) {
+                    Some(tuple) if !tuple.remote.is_ipv4() => {
+                        room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
+                    }
+                    _ => room_v4,
+                };
+                let Some(transmit) = self.poll(handle, now, max_len) else {
+                    continue;
+                };
+                // Fairness: the next buffer starts with the next
+                // connection, unless this one has more to send right now
+                // (bulk transfers fill a batch).
+                self.endpoint.cursor = index;
+                self.transmit(raw, handle, transmit, now);
+                return;
+            }
         }
         self.idle = true;
     }
@@ -1098,14 +1139,23 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
-            Err(ip::Error::Unresolved) => {
-                if let Some(entry) = endpoint.table.get_mut(handle) {
-                    entry.conn.on_deferred(now);
+            Err(err) => {
+                // Deferrals while the next hop is resolved are no errors.
+                if !matches!(err, ip::Error::Unresolved) {
+                    endpoint.stats.tx_errors += 1;
                 }
-                return;
-            }
-            Err(_) => {
-                endpoint.stats.tx_errors += 1;
+                // The next buffer starts with the next connection:
+                // starting again here would give every buffer to a
+                // connection whose neighbor never answers (a SYN from a
+                // spoofed address on the link), and no other connection
+                // would send. The connection's timer runs meanwhile.
+                endpoint.cursor = endpoint.cursor.wrapping_add(1);
+                if let Some(entry) = endpoint.table.get_mut(handle) {
+                    entry.conn.on_unsent(now);
+                    if entry.conn.state() == State::Closed {
+                        endpoint.reap(handle, &mut self.io);
+                    }
+                }
                 return;
             }
         };
