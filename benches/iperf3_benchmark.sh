@@ -219,8 +219,10 @@ done
 mkdir -p "$tmp/www"
 python3 -c 'import sys
 sys.stdout.write("".join("\n" if i % 64 == 63 else chr(97 + i % 26) for i in range(128)))' >"$tmp/www/index.html"
+# One worker (httpd runs one thread: the ratios' base), then one per vCPU.
+for workers in 1 2; do
 cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $workers;
 pid $tmp/nginx.pid;
 error_log $tmp/nginx-error.log;
 events { worker_connections 4096; }
@@ -242,9 +244,11 @@ ip netns exec "$ks" nginx -c "$tmp/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 pids+=("$nginx_pid")
 wait_port "$ks" 80
-echo "nginx-veth $(wrk_rate "$kc" http://10.0.2.2/)" >>"$http"
+if [ "$workers" = 1 ]; then label=nginx-veth; else label="nginx-veth-${workers}-workers"; fi
+echo "$label $(wrk_rate "$kc" http://10.0.2.2/)" >>"$http"
 kill "$nginx_pid" 2>/dev/null || true
 wait "$nginx_pid" 2>/dev/null || true
+done
 
 # The table.
 python3 - "$rows" "$http" "$secs" <<'EOF'
