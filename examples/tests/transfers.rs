@@ -201,47 +201,7 @@ fn byte_identical_through_drops_and_corruption() {
         return;
     }
     let peer = Peer::new("faults");
-    // The kernel's side: ethox's address known for good (solicitations
-    // get lost too), quick retransmissions that back off to at most 1 s,
-    // and enough of them not to give up.
-    peer.ip(&[
-        "-6",
-        "neigh",
-        "replace",
-        HOST6,
-        "lladdr",
-        "02:00:00:00:00:02",
-        "dev",
-        "tap0",
-        "nud",
-        "permanent",
-    ]);
-    peer.ip(&[
-        "-6",
-        "route",
-        "replace",
-        "fd00::/64",
-        "dev",
-        "tap0",
-        "rto_min",
-        "10ms",
-    ]);
-    let sysctl = peer
-        .command("sysctl")
-        .args([
-            "-qw",
-            "net.ipv4.tcp_retries2=100",
-            "net.ipv4.tcp_orphan_retries=100",
-        ])
-        .status()
-        .expect("sysctl");
-    assert!(sysctl.success());
-    // Since Linux 6.15; without it the kernel's timeouts back off further
-    // and the test takes longer.
-    let _ = peer
-        .command("sysctl")
-        .args(["-qw", "net.ipv4.tcp_rto_max_ms=1000"])
-        .status();
+    peer.tune_for_loss();
     let args = [
         "--drop-chance",
         "15",

@@ -46,6 +46,12 @@ TCP 6972 sources data. IPv4 and IPv6.",
             default: "16",
         },
         Flag {
+            name: "--backlog",
+            value: "N",
+            help: "connections not yet accepted per port; beyond, SYN cookies answer",
+            default: "8",
+        },
+        Flag {
             name: "--buffer",
             value: "BYTES",
             help: "each connection's send and receive buffer",
@@ -272,6 +278,7 @@ impl Tcp {
 
 struct Run {
     tcp: Tcp,
+    backlog: usize,
 }
 
 impl StackRunner for Run {
@@ -280,7 +287,10 @@ impl StackRunner for Run {
     fn run<D: Device + Waitable>(mut self, mut stack: Stack<D>) -> Result<(), String> {
         stack.udp.bind(PORT_HELLO).map_err(|err| err.to_string())?;
         for port in [PORT_HELLO, PORT_ECHO, PORT_SINK, PORT_SOURCE] {
-            stack.tcp.listen(port, 8).map_err(|err| err.to_string())?;
+            stack
+                .tcp
+                .listen(port, self.backlog)
+                .map_err(|err| err.to_string())?;
         }
         let addrs: Vec<String> = stack.ip.addrs().map(|a| a.to_string()).collect();
         println!("server: ready on {} ({})", addrs.join(", "), stack.link.nic);
@@ -318,7 +328,8 @@ fn main() {
         let mut tcp_config = TcpConfig::default();
         tcp_config.rto.min = args.millis_or("--rto-min", tcp_config.rto.min)?;
         tcp_config.rto.max = args.millis_or("--rto-max", tcp_config.rto.max)?;
-        ethox_examples::open_sized(&link, sizes, tcp_config, Run { tcp })?
+        let backlog = args.parse_or("--backlog", 8)?;
+        ethox_examples::open_sized(&link, sizes, tcp_config, Run { tcp, backlog })?
     })();
     if let Err(err) = result {
         eprintln!("server: {err}");

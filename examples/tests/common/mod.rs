@@ -96,6 +96,52 @@ impl Peer {
         }
     }
 
+    /// Tunes the kernel's side for a lossy path over IPv6: ethox's
+    /// address known for good (solicitations get lost too), quick
+    /// retransmissions that back off to at most 1 s, and enough of them
+    /// not to give up.
+    pub fn tune_for_loss(&self) {
+        self.ip(&[
+            "-6",
+            "neigh",
+            "replace",
+            HOST6,
+            "lladdr",
+            "02:00:00:00:00:02",
+            "dev",
+            "tap0",
+            "nud",
+            "permanent",
+        ]);
+        self.ip(&[
+            "-6",
+            "route",
+            "replace",
+            "fd00::/64",
+            "dev",
+            "tap0",
+            "rto_min",
+            "10ms",
+        ]);
+        let sysctl = self
+            .command("sysctl")
+            .args([
+                "-qw",
+                "net.ipv4.tcp_retries2=100",
+                "net.ipv4.tcp_orphan_retries=100",
+                "net.ipv4.tcp_syn_retries=20",
+            ])
+            .status()
+            .expect("sysctl");
+        assert!(sysctl.success());
+        // Since Linux 6.15; without it the kernel's timeouts back off
+        // further and the tests take longer.
+        let _ = self
+            .command("sysctl")
+            .args(["-qw", "net.ipv4.tcp_rto_max_ms=1000"])
+            .status();
+    }
+
     /// `program` to be run inside the namespace.
     pub fn command(&self, program: &str) -> Command {
         let mut command = Command::new("ip");
