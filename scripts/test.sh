@@ -38,7 +38,7 @@ cargo test -p ethox --no-default-features --test zero_alloc 2>&1 | tee -a "$log"
 cargo test -p ethox --no-default-features --features alloc --test zero_alloc 2>&1 | tee -a "$log"
 
 step "tests (with the system NICs: their tests need root, see ETHOX_REQUIRE_NET)"
-cargo test --workspace --features ethox/sys 2>&1 | tee -a "$log"
+cargo test --workspace --no-fail-fast --features ethox/sys 2>&1 | tee -a "$log"
 
 step "the long soak: 300 TCP connections, 16-256 KiB each way, through drops and corruption (release)"
 cargo test --release -p ethox --test soak -- --ignored 2>&1 | tee -a "$log"

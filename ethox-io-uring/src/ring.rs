@@ -760,7 +760,16 @@ impl Ring {
                 Some(index) => opcode::WriteFixed::new(Fixed(0), frame, len as u32, index).build(),
                 None => opcode::Write::new(Fixed(0), frame, len as u32).build(),
             },
-            Medium::Packet => opcode::Send::new(Fixed(0), frame, len as u32).build(),
+            // MSG_DONTWAIT: with the socket's send buffer full, io_uring
+            // would park the send and retry it later while the sends
+            // behind it go out at once, reordering the frames (a TCP peer
+            // sees duplicate ACK-provoking gaps; an iperf3 UDP test its
+            // last datagrams after the end of the test). Refused now, the
+            // frame is dropped and counted, as a full NIC queue drops,
+            // and the order holds.
+            Medium::Packet => opcode::Send::new(Fixed(0), frame, len as u32)
+                .flags(libc::MSG_DONTWAIT)
+                .build(),
         };
         let entry = entry.user_data(user_data(SEND, slot));
         // SAFETY: the entry names `len <= capacity` bytes of the slot's
