@@ -95,6 +95,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
         // Our own frames need not come back; kernels before 4.20 lack the
         // option, and rx skips them by their packet type anyway.
         let _ = set_option(fd.as_fd(), libc::PACKET_IGNORE_OUTGOING, &1i32, "");
+        enlarge_socket_buffers(fd.as_fd());
         let mut address = libc::sockaddr_ll::zeroed();
         address.sll_family = libc::AF_PACKET as u16;
         address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
@@ -197,11 +198,42 @@ fn set_option<T: Copy>(
     value: &T,
     what: &'static str,
 ) -> Result<(), Error> {
+    set_socket_option(fd, libc::SOL_PACKET, option, value, what)
+}
+
+/// The socket's receive and send buffers: what the kernel holds for us
+/// between two batches. The defaults (about 200 KiB) overflow when a
+/// kernel sender's window of frames arrives while the stack's thread is
+/// descheduled, and every overflow is a loss its TCP must repair. With
+/// `CAP_NET_ADMIN` the size is forced past `net.core.rmem_max`; without
+/// it the kernel caps the request at that limit. Best effort: a refusal
+/// leaves the default.
+const SOCKET_BUFFER: libc::c_int = 4 << 20;
+
+fn enlarge_socket_buffers(fd: BorrowedFd<'_>) {
+    for (forced, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if set_socket_option(fd, libc::SOL_SOCKET, forced, &SOCKET_BUFFER, "").is_err() {
+            let _ = set_socket_option(fd, libc::SOL_SOCKET, plain, &SOCKET_BUFFER, "");
+        }
+    }
+}
+
+/// Sets option `option` of `level` to `value`.
+fn set_socket_option<T: Copy>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    option: libc::c_int,
+    value: &T,
+    what: &'static str,
+) -> Result<(), Error> {
     // SAFETY: `value` is a live `T` of the length passed, only read.
     let set = unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
-            libc::SOL_PACKET,
+            level,
             option,
             (value as *const T).cast(),
             core::mem::size_of::<T>() as libc::socklen_t,
