@@ -25,10 +25,11 @@
 //! received in that run. The `segments` module at the end holds the bugs
 //! these runs found, each reduced to two connections joined by hand.
 
+mod common;
+
 use core::time::Duration;
 
 use ethox::layer::neighbor::{Neighbor, NeighborCache, NeighborConfig};
-use ethox::layer::route::Routes;
 use ethox::layer::tcp::buffer::{Digest, RingRecvBuffer, Sink, Source};
 use ethox::layer::tcp::connection::{CloseReason, Config, ConnectionStats, State};
 use ethox::layer::tcp::{self, Buffers, Event, Handle, Io, Listener, Secrets, Slot, TcpStats};
@@ -38,7 +39,7 @@ use ethox::nic::memory::MemoryNic;
 use ethox::nic::{Device, Handle as _, Packet, Payload as _, Recv};
 use ethox::time::Instant;
 use ethox::wire::pretty::PrettyFrame;
-use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr, Ipv6Addr};
+use ethox::wire::{EthernetAddress, IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SLOTS: usize = 64;
 type Wire = MemoryNic<Vec<u8>, SLOTS>;
@@ -186,20 +187,7 @@ impl Host {
             let peer_mac = EthernetAddress([2, 0, 0, 0, 0, peer_last]);
             assert!(arp.fill(peer, peer_mac, Instant::from_secs(100)));
         }
-        let mut ip = ip::Endpoint::new(
-            vec![None; 4],
-            Routes::new(vec![None; 2]),
-            arp,
-            NeighborCache::new(vec![Neighbor::EMPTY; 4], NeighborConfig::default()),
-        );
-        match addr {
-            IpAddr::V4(_) => assert!(ip.add_addr(IpCidr::new(addr, 24).unwrap())),
-            IpAddr::V6(_) => {
-                assert!(ip.add_addr(IpCidr::new(addr, 64).unwrap()));
-                let link_local = ethox::wire::ipv6::link_local_from_mac(mac);
-                assert!(ip.add_addr(IpCidr::new(IpAddr::V6(link_local), 64).unwrap()));
-            }
-        }
+        let ip = common::tcp_host::ip_endpoint(mac, addr, arp);
         let wire = Wire::new(vec![0; SLOTS * 1514], 1514).unwrap();
         let tcp = tcp::Endpoint::new(
             vec![Slot::empty(); 4],

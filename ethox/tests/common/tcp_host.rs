@@ -272,7 +272,7 @@ fn arp_storage<A: Copy>() -> Vec<Neighbor<A>> {
 
 /// The IP endpoint of a host with MAC `mac` at `addr` (a /24 for IPv4, a
 /// /64 and the link-local address for IPv6) with the ARP cache `arp`.
-fn ip_endpoint(
+pub fn ip_endpoint(
     mac: EthernetAddress,
     addr: IpAddr,
     arp: NeighborCache<'static, Ipv4Addr>,
