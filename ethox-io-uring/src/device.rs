@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use ethox::nic::memory::{MemoryFrame, MemoryHandle};
-use ethox::nic::sys::{self, RawSocket, SysStats, TapDevice};
+use ethox::nic::sys::{self, RawSocket, SysStats, TapDevice, TapOptions, VnetHeader};
 use ethox::nic::{self, Capabilities, Device, Handle, Info, Packet, Recv, Send};
 use ethox::wire::EthernetAddress;
 
@@ -97,6 +97,15 @@ pub struct Config {
     /// its buffers (see [`UringNic::close`]). Off by default, since the
     /// device may move between threads.
     pub single_thread: bool,
+    /// TAP only: exchange virtio-net headers with the kernel and take its
+    /// offloads, as [`TapOptions::offload`] describes: checksums a local
+    /// sender left unfinished arrive marked offloaded, and with a
+    /// `frame_size` of 65535 the kernel hands over TCP segments of up to
+    /// 64 KiB unsegmented ([`UringStats::rx_segmented`]), which cuts the
+    /// per-frame work of both sides for bulk TCP. Off by default: the
+    /// buffers then need 64 KiB each, so fewer of them make sense (512
+    /// take 32 MiB).
+    pub offload: bool,
 }
 
 impl Default for Config {
@@ -111,6 +120,7 @@ impl Default for Config {
             rx_mode: RxMode::Auto,
             register_buffers: true,
             single_thread: false,
+            offload: false,
         }
     }
 }
@@ -157,9 +167,12 @@ pub struct UringStats {
     /// Received frames larger than a buffer, dropped.
     pub rx_too_large: u64,
     /// Received frames whose TCP/UDP checksum a local sender left
-    /// unfinished (packet sockets), lent with that checksum reported as
-    /// offloaded.
+    /// unfinished (packet sockets, TAPs with [`Config::offload`]), lent
+    /// with that checksum reported as offloaded.
     pub rx_partial_checksum: u64,
+    /// Received TCP segments the kernel did not cut to the MTU (TAPs with
+    /// [`Config::offload`] and 64 KiB buffers).
+    pub rx_segmented: u64,
     /// Receive completions with an error (other than cancellation and a
     /// multishot receive running out of buffers).
     pub rx_errors: u64,
@@ -311,16 +324,25 @@ impl UringNic {
     ///
     /// Needs `CAP_NET_ADMIN`.
     pub fn open_tap(name: &str, config: &Config) -> Result<Self, Error> {
-        config.check()?;
-        let tap = TapDevice::open(name, vec![0; config.frame_size])?;
-        Self::new(File::Tap(tap), Medium::Tap, config)
+        Self::create_tap(name, None, config)
     }
 
     /// [`open_tap`](Self::open_tap), and sets the interface's MTU to `mtu`.
     pub fn open_tap_with_mtu(name: &str, mtu: usize, config: &Config) -> Result<Self, Error> {
+        Self::create_tap(name, Some(mtu), config)
+    }
+
+    fn create_tap(name: &str, mtu: Option<usize>, config: &Config) -> Result<Self, Error> {
         config.check()?;
-        let tap = TapDevice::open_with_mtu(name, mtu, vec![0; config.frame_size])?;
-        Self::new(File::Tap(tap), Medium::Tap, config)
+        let options = TapOptions {
+            mtu,
+            offload: config.offload,
+        };
+        // A device of one buffer of the frame size: it checks the MTU
+        // against it and decides the offloads as the frames allow.
+        let tap = TapDevice::open_with(name, options, vec![0; config.frame_size])?;
+        let vnet_header = tap.vnet_header();
+        Self::new(File::Tap(tap), Medium::Tap, vnet_header, config)
     }
 
     /// Opens an `AF_PACKET` socket on the interface `name` (a veth end, a
@@ -332,19 +354,22 @@ impl UringNic {
     pub fn open_packet(name: &str, config: &Config) -> Result<Self, Error> {
         config.check()?;
         let socket = RawSocket::open(name, vec![0; config.frame_size])?;
-        Self::new(File::Packet(socket), Medium::Packet, config)
+        Self::new(File::Packet(socket), Medium::Packet, false, config)
     }
 
     /// Drives the caller's `fd` as `medium` says. For [`Medium::Packet`]
     /// the socket must be bound to an interface; without `PACKET_AUXDATA`
-    /// every checksum is the stack's to verify.
+    /// every checksum is the stack's to verify. With
+    /// [`Config::offload`], a [`Medium::Tap`] descriptor's frames carry a
+    /// virtio-net header (a TAP opened with `IFF_VNET_HDR`).
     pub fn from_fd(fd: OwnedFd, medium: Medium, config: &Config) -> Result<Self, Error> {
         config.check()?;
-        Self::new(File::Fd(fd), medium, config)
+        let vnet_header = config.offload && medium == Medium::Tap;
+        Self::new(File::Fd(fd), medium, vnet_header, config)
     }
 
-    fn new(file: File, medium: Medium, config: &Config) -> Result<Self, Error> {
-        let shape = Shape::new(medium, config.buffers, config.frame_size);
+    fn new(file: File, medium: Medium, vnet_header: bool, config: &Config) -> Result<Self, Error> {
+        let shape = Shape::new(medium, config.buffers, config.frame_size, vnet_header);
         let want = match config.rx_mode {
             RxMode::Auto => Want::Auto,
             RxMode::Multishot => Want::Multishot,
@@ -434,6 +459,15 @@ impl UringNic {
     /// What the descriptor is.
     pub fn medium(&self) -> Medium {
         self.medium
+    }
+
+    /// Whether the kernel hands over unsegmented TCP: a TAP opened with
+    /// [`Config::offload`] and a `frame_size` of 65535.
+    pub fn segmentation_offload(&self) -> bool {
+        match &self.file {
+            File::Tap(tap) => tap.segmentation_offload(),
+            _ => false,
+        }
     }
 
     /// The largest frame a buffer holds.
@@ -676,9 +710,21 @@ impl UringNic {
     /// is dropped (counted).
     fn finish_frame(&mut self, slot: u16, len: usize) -> Option<(usize, Capabilities)> {
         if self.medium == Medium::Tap {
-            // The kernel finishes every checksum before a frame reaches a
-            // TAP, as for ethox's TapDevice.
-            return Some((len, Capabilities::SOFTWARE));
+            if self.shape.headroom == 0 {
+                // The kernel finishes every checksum before a frame
+                // reaches a TAP without offloads, as for TapDevice.
+                return Some((len, Capabilities::SOFTWARE));
+            }
+            let control_len = usize::from(self.controls.get(usize::from(slot)).copied()?);
+            let (header, _) = self.ring.parts(slot, control_len)?;
+            let Some(header) = VnetHeader::parse(header) else {
+                // Shorter than its header: nothing arrived.
+                self.stats.rx_errors += 1;
+                return None;
+            };
+            self.stats.rx_partial_checksum += u64::from(header.partial_checksum());
+            self.stats.rx_segmented += u64::from(header.segmented());
+            return Some((len, header.capabilities()));
         }
         let control_len = usize::from(self.controls.get(usize::from(slot)).copied()?);
         let (control, frame) = self.ring.parts(slot, control_len)?;

@@ -26,6 +26,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
+use ethox::nic::sys::VNET_HEADER_LEN;
 use io_uring::types::{CancelBuilder, Fd, Fixed, SubmitArgs, Timespec};
 use io_uring::{IoUring, Probe, cqueue, opcode, squeue};
 
@@ -86,9 +87,9 @@ enum Owner {
 }
 
 /// The sizes of the slots: each holds `headroom` bytes (where a packet
-/// socket's receive puts its header and control messages) and then a
-/// frame of up to `capacity` bytes and one byte more; slots are `stride`
-/// bytes apart.
+/// socket's receive puts its header and control messages, or a TAP with
+/// offloads its virtio-net header) and then a frame of up to `capacity`
+/// bytes and one byte more; slots are `stride` bytes apart.
 ///
 /// The byte more is for reads: a TAP read into a short buffer returns the
 /// bytes that fit, not the frame's length, so a frame of exactly the
@@ -104,10 +105,12 @@ pub(crate) struct Shape {
 }
 
 impl Shape {
-    /// `count` slots for frames of `capacity` bytes on `medium`, each
-    /// starting on a 64-byte boundary.
-    pub fn new(medium: Medium, count: usize, capacity: usize) -> Shape {
+    /// `count` slots for frames of `capacity` bytes on `medium` (a TAP's
+    /// frames behind a virtio-net header if `vnet_header`), each starting
+    /// on a 64-byte boundary.
+    pub fn new(medium: Medium, count: usize, capacity: usize, vnet_header: bool) -> Shape {
         let headroom = match medium {
+            Medium::Tap if vnet_header => VNET_HEADER_LEN,
             Medium::Tap => 0,
             Medium::Packet => RECVMSG_OUT_LEN + CONTROL_LEN,
         };
@@ -577,9 +580,13 @@ impl Ring {
         let bytes =
             unsafe { core::slice::from_raw_parts_mut(self.slot_base(slot), headroom + capacity) };
         let (head, frame) = bytes.split_at_mut(headroom);
-        let control = match head.get(RECVMSG_OUT_LEN..) {
-            Some(control) => &control[..control_len.min(control.len())],
-            None => &[],
+        let control = match self.medium {
+            // The virtio-net header, if any.
+            Medium::Tap => &head[..control_len.min(head.len())],
+            Medium::Packet => match head.get(RECVMSG_OUT_LEN..) {
+                Some(control) => &control[..control_len.min(control.len())],
+                None => &[],
+            },
         };
         Some((control, frame))
     }
@@ -625,12 +632,15 @@ impl Ring {
         // SAFETY: `headroom <= stride`: the frame area starts inside the slot.
         let frame = unsafe { base.add(headroom) };
         let entry = match self.medium {
-            Medium::Tap => match self.chunk(slot) {
-                Some(index) => {
-                    opcode::ReadFixed::new(Fixed(0), frame, capacity as u32 + 1, index).build()
+            // The header (if any) and the frame, in one read from the
+            // slot's start, as the multishot read puts them.
+            Medium::Tap => {
+                let len = (headroom + capacity + 1) as u32;
+                match self.chunk(slot) {
+                    Some(index) => opcode::ReadFixed::new(Fixed(0), base, len, index).build(),
+                    None => opcode::Read::new(Fixed(0), base, len).build(),
                 }
-                None => opcode::Read::new(Fixed(0), frame, capacity as u32 + 1).build(),
-            },
+            }
             Medium::Packet => {
                 let Some(header) = self.header(usize::from(slot)) else {
                     return false;
@@ -752,14 +762,24 @@ impl Ring {
         if self.owner(slot) != Some(Owner::Device) || len > self.shape.capacity {
             return false;
         }
-        // SAFETY: the device owns the slot, below `count`, whose frame
-        // area of `capacity` bytes starts `headroom` bytes in.
-        let frame = unsafe { self.slot_base(slot).add(self.shape.headroom) };
+        let headroom = self.shape.headroom;
+        // SAFETY: the device owns the slot, below `count`.
+        let base = unsafe { self.slot_base(slot) };
+        // SAFETY: the frame area of `capacity` bytes starts `headroom`
+        // bytes into the slot.
+        let frame = unsafe { base.add(headroom) };
         let entry = match self.medium {
-            Medium::Tap => match self.chunk(slot) {
-                Some(index) => opcode::WriteFixed::new(Fixed(0), frame, len as u32, index).build(),
-                None => opcode::Write::new(Fixed(0), frame, len as u32).build(),
-            },
+            Medium::Tap => {
+                // SAFETY: the device owns the slot: nothing in flight
+                // reads or writes its headroom, the virtio-net header (if
+                // any), which says "a complete frame".
+                unsafe { core::ptr::write_bytes(base, 0, headroom) };
+                let len = (headroom + len) as u32;
+                match self.chunk(slot) {
+                    Some(index) => opcode::WriteFixed::new(Fixed(0), base, len, index).build(),
+                    None => opcode::Write::new(Fixed(0), base, len).build(),
+                }
+            }
             // MSG_DONTWAIT: with the socket's send buffer full, io_uring
             // would park the send and retry it later while the sends
             // behind it go out at once, reordering the frames (a TCP peer
@@ -983,7 +1003,13 @@ impl Ring {
     fn received(&mut self, slot: u16, result: usize, multishot: bool) -> Completion {
         let capacity = self.shape.capacity;
         let (len, msg_flags, control_len) = match (self.medium, multishot) {
-            (Medium::Tap, _) => (result, 0, 0),
+            // A header first, if the TAP has offloads on (a shorter
+            // result is an empty frame, dropped as a runt by the device).
+            (Medium::Tap, _) => (
+                result.saturating_sub(self.shape.headroom),
+                0,
+                self.shape.headroom,
+            ),
             (Medium::Packet, true) => {
                 let Some((_, _)) = self.parts(slot, 0) else {
                     return Completion::Bogus;

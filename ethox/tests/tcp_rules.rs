@@ -1878,6 +1878,28 @@ fn delayed_ack_two_full_segments_acked_at_once() {
 }
 
 #[test]
+fn delayed_ack_an_unsegmented_segment_is_acked_at_once() {
+    // A TAP with segmentation offload hands over the kernel's TCP in
+    // segments of many MSS: one counts as the full-sized segments it
+    // stands for, so it is acknowledged at once, not after the delay.
+    let mut l = Lone::client(
+        config(|c| c.delayed_ack = Some(ms(100))),
+        PeerOpts::default(),
+    );
+    l.send_data(1448);
+    assert!(l.out().is_empty(), "one full segment waits");
+    l.advance(ms(1));
+    l.send_data(2 * 1448);
+    assert_eq!(l.out().len(), 1);
+    l.advance(ms(1));
+    l.send_data(16 * 1448);
+    let out = l.out();
+    assert_eq!(out.len(), 1, "the large segment is ACKed at once");
+    assert_eq!(out[0].0.ack_number, Some(l.peer_nxt));
+    assert_eq!(l.conn().next_deadline(), None);
+}
+
+#[test]
 fn delayed_ack_data_to_send_carries_the_ack() {
     let mut l = Lone::client(
         config(|c| c.delayed_ack = Some(ms(100))),

@@ -60,6 +60,14 @@ pub const LINK_FLAGS: &[Flag] = &[
         default: "0",
     },
     Flag {
+        name: "--offload",
+        value: "",
+        help: "tap, uring-tap: take the kernel's checksum and segmentation \
+               offloads (virtio-net headers, 64 KiB buffers): bulk TCP from \
+               the kernel arrives in 64 KiB segments",
+        default: "",
+    },
+    Flag {
         name: "--mac",
         value: "MAC",
         help: "this host's MAC address",
@@ -309,6 +317,7 @@ impl Args {
         }
         let busy: u64 = self.parse_or("--busy-poll", 0)?;
         link.busy_poll = Duration::from_micros(busy);
+        link.offload = self.has("--offload");
         if let Some(mac) = self.value("--mac") {
             link.mac = parse_mac(mac).ok_or_else(|| format!("--mac: cannot read {mac:?}"))?;
         }
@@ -456,6 +465,9 @@ mod tests {
         let uring = link(&["--tap", "tap3", "--nic", "uring-tap", "--busy-poll", "200"]).unwrap();
         assert_eq!(uring.nic, NicKind::UringTap("tap3".into()));
         assert_eq!(uring.busy_poll, Duration::from_micros(200));
+        assert!(!uring.offload);
+        let offload = link(&["--nic", "uring-tap", "--offload"]).unwrap();
+        assert!(offload.offload);
         assert!(link(&["--nic", "dpdk"]).unwrap_err().contains("--nic"));
     }
 

@@ -38,7 +38,9 @@ use ethox::layer::{dhcp, eth, icmp, ip, udp};
 use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, FaultInjector};
-use ethox::nic::sys::{Error as SysError, RawSocket, TapDevice};
+use ethox::nic::sys::{
+    Error as SysError, RawSocket, SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions,
+};
 use ethox::time::Instant;
 use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
 use ethox::wire::{EthernetAddress, IpAddr, IpCidr, Ipv4Addr, Ipv6Addr};
@@ -152,6 +154,9 @@ pub struct Link {
     /// before it sleeps (`--busy-poll`): spinning spends a core to save
     /// the wake-up of a sleeping thread per batch.
     pub busy_poll: Duration,
+    /// A TAP takes the kernel's checksum and segmentation offloads
+    /// (`--offload`): its buffers hold 64 KiB frames.
+    pub offload: bool,
 }
 
 impl Default for Link {
@@ -167,6 +172,7 @@ impl Default for Link {
             faults: FaultConfig::default(),
             seed: 1,
             busy_poll: Duration::ZERO,
+            offload: false,
         }
     }
 }
@@ -346,15 +352,20 @@ pub fn open_with_mtu<R: StackRunner>(
     tcp_config: TcpConfig,
     runner: R,
 ) -> Result<R::Output, String> {
-    let frame = mtu.map_or(FRAME, |mtu| mtu.saturating_add(FRAME - 1500));
+    let mut frame = mtu.map_or(FRAME, |mtu| mtu.saturating_add(FRAME - 1500));
+    if link.offload && link.nic.is_tap() {
+        // Room for the kernel's unsegmented TCP.
+        frame = frame.max(SEGMENTATION_FRAME_CAPACITY);
+    }
     let storage = vec![0u8; SLOTS.saturating_mul(frame)];
     match &link.nic {
         NicKind::Tap(name) => {
+            let options = TapOptions {
+                mtu,
+                offload: link.offload,
+            };
             let tap = while_busy(
-                || match mtu {
-                    Some(mtu) => TapDevice::<_, SLOTS>::open_with_mtu(name, mtu, storage.clone()),
-                    None => TapDevice::<_, SLOTS>::open(name, storage.clone()),
-                },
+                || TapDevice::<_, SLOTS>::open_with(name, options, storage.clone()),
                 |err| matches!(err, SysError::Busy(_)),
             )
             .map_err(|err| format!("tap {name}: {err}"))?;
@@ -367,10 +378,16 @@ pub fn open_with_mtu<R: StackRunner>(
             Ok(runner.run(Stack::new(raw, link, sizes, tcp_config)?))
         }
         NicKind::Uring(name) | NicKind::UringTap(name) => {
-            let config = ethox_io_uring::Config {
+            let mut config = ethox_io_uring::Config {
                 frame_size: frame,
+                offload: link.offload,
                 ..ethox_io_uring::Config::default()
             };
+            if config.offload {
+                // 64 KiB buffers: 512 of them take 32 MiB, and a few dozen
+                // segments in flight carry a whole TCP window.
+                config.buffers = 512;
+            }
             let what = &link.nic;
             let nic = while_busy(
                 || match (&link.nic, mtu) {

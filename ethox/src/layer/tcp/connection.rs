@@ -1656,7 +1656,14 @@ impl<C: CongestionControl> Connection<C> {
         };
         self.rcv_mss = self.rcv_mss.max(len).min(self.payload_per_segment());
         if len >= self.rcv_mss {
-            self.unacked_segments = self.unacked_segments.saturating_add(1);
+            // A segment a device left unsegmented (or a peer sent larger
+            // than our MSS) counts as the full-sized ones it stands for,
+            // as if it had arrived cut: one 64 KiB segment is acknowledged
+            // at once, not after the delay.
+            let segments = (len / self.rcv_mss.max(1)).max(1);
+            self.unacked_segments = self
+                .unacked_segments
+                .saturating_add(u8::try_from(segments).unwrap_or(u8::MAX));
         }
         if self.unacked_segments >= 2 {
             self.ack_now = true;

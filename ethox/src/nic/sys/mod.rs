@@ -73,9 +73,11 @@
 
 mod raw;
 mod tap;
+mod vnet;
 
 pub use raw::{RawSocket, finish_packet};
-pub use tap::TapDevice;
+pub use tap::{SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions};
+pub use vnet::{VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 
 use core::fmt;
 use core::time::Duration;

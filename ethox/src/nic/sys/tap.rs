@@ -3,9 +3,44 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::{Error, IfName, Pool, interface_ioctl, interface_mtu, now, would_block};
+use super::vnet::{VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
+use super::{
+    Error, IfName, MAX_FRAME_CAPACITY, Pool, interface_ioctl, interface_mtu, now, would_block,
+};
 use crate::nic::memory::{MemoryFrame, MemoryHandle};
 use crate::nic::{self, Capabilities, Device, Info, Packet, Recv, Send};
+
+/// How a TAP is created: [`TapDevice::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TapOptions {
+    /// Sets the interface's MTU; `None` keeps it (1500 for a new TAP).
+    pub mtu: Option<usize>,
+    /// Exchanges virtio-net headers with the kernel (`IFF_VNET_HDR`) and
+    /// takes its offloads (`TUNSETOFFLOAD`): frames whose TCP/UDP checksum
+    /// a local sender left unfinished arrive with it reported as
+    /// offloaded instead of being finished by the kernel, and, when the
+    /// buffers hold 65,535 bytes, the kernel hands over TCP segments of
+    /// up to 64 KiB instead of cutting them to the MTU (segmentation
+    /// offload, `TUN_F_TSO4 | TUN_F_TSO6`). The stack takes such a segment
+    /// as one, which saves the kernel and the stack the per-frame work
+    /// of the other 40-odd.
+    pub offload: bool,
+}
+
+/// What the kernel was told it may leave to this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Offload {
+    /// Nothing: plain frames, no header.
+    None,
+    /// Unfinished checksums, with a virtio-net header on every frame.
+    Checksum,
+    /// Unfinished checksums and unsegmented TCP.
+    Segmentation,
+}
+
+/// The smallest frame buffer that takes the kernel's unsegmented TCP:
+/// the largest frame any Linux interface passes.
+pub const SEGMENTATION_FRAME_CAPACITY: usize = MAX_FRAME_CAPACITY;
 
 /// A TAP interface with `N` frame buffers carved from `storage`.
 ///
@@ -18,7 +53,10 @@ use crate::nic::{self, Capabilities, Device, Info, Packet, Recv, Send};
 ///
 /// The kernel finishes every checksum before a frame reaches a TAP and
 /// verifies the checksums of frames written to it, so all checksums are
-/// the stack's ([`Capabilities::SOFTWARE`]).
+/// the stack's ([`Capabilities::SOFTWARE`]), unless the TAP was opened
+/// with [`TapOptions::offload`]: then frames the kernel's own senders
+/// left unfinished, or whose checksum it verified, arrive with it marked
+/// offloaded, and TCP may arrive unsegmented.
 ///
 /// A TAP has no batched read: each frame is one `read(2)` and each sent
 /// frame one `write(2)`; a batch shares one timestamp.
@@ -27,6 +65,7 @@ pub struct TapDevice<S, const N: usize> {
     fd: OwnedFd,
     name: IfName,
     mtu: usize,
+    offload: Offload,
     pool: Pool<S, N>,
 }
 
@@ -40,23 +79,49 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
     /// [`name`](Self::name) tells which. A TAP this call created
     /// disappears when the device is dropped.
     pub fn open(name: &str, storage: S) -> Result<Self, Error> {
-        Self::create(name, None, storage)
+        Self::open_with(name, TapOptions::default(), storage)
     }
 
     /// [`open`](Self::open), and sets the interface's MTU to `mtu`.
     pub fn open_with_mtu(name: &str, mtu: usize, storage: S) -> Result<Self, Error> {
-        Self::create(name, Some(mtu), storage)
+        let options = TapOptions {
+            mtu: Some(mtu),
+            ..TapOptions::default()
+        };
+        Self::open_with(name, options, storage)
     }
 
-    fn create(name: &str, mtu: Option<usize>, storage: S) -> Result<Self, Error> {
+    /// [`open`](Self::open) with the MTU and offloads of `options`.
+    ///
+    /// ```no_run
+    /// use ethox::nic::sys::{TapDevice, TapOptions, SEGMENTATION_FRAME_CAPACITY};
+    ///
+    /// // 64 buffers large enough for the kernel's unsegmented TCP.
+    /// let storage = vec![0u8; 64 * SEGMENTATION_FRAME_CAPACITY];
+    /// let options = TapOptions { offload: true, ..TapOptions::default() };
+    /// let tap = TapDevice::<_, 64>::open_with("tap0", options, storage)?;
+    /// assert!(tap.segmentation_offload());
+    /// # Ok::<(), ethox::nic::sys::Error>(())
+    /// ```
+    pub fn open_with(name: &str, options: TapOptions, storage: S) -> Result<Self, Error> {
         let name = IfName::new(name)?;
         let pool = Pool::new(storage)?;
+        let mtu = options.mtu;
         if let Some(mtu) = mtu {
             pool.check_mtu(mtu)?;
         }
+        let offload = match options.offload {
+            false => Offload::None,
+            true if pool.frame_capacity >= SEGMENTATION_FRAME_CAPACITY => Offload::Segmentation,
+            true => Offload::Checksum,
+        };
         let fd = open_tun()?;
         let mut request = super::ifreq(name);
-        request.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+        let mut flags = libc::IFF_TAP | libc::IFF_NO_PI;
+        if offload != Offload::None {
+            flags |= libc::IFF_VNET_HDR;
+        }
+        request.ifr_ifru.ifru_flags = flags as libc::c_short;
         interface_ioctl(
             fd.as_fd(),
             libc::TUNSETIFF,
@@ -76,6 +141,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
         })?;
         // The kernel filled in a `%d` pattern: the name is the real one.
         let name = IfName::from_c_chars(&request.ifr_name).unwrap_or(name);
+        set_offload(fd.as_fd(), offload)?;
         let mtu = match mtu {
             Some(mtu) => {
                 super::set_interface_mtu(name, mtu)?;
@@ -91,8 +157,23 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
             fd,
             name,
             mtu,
+            offload,
             pool,
         })
+    }
+
+    /// Whether every frame carries a virtio-net header (asked for with
+    /// [`TapOptions::offload`]); a device driving the descriptor itself
+    /// must read and write it.
+    pub fn vnet_header(&self) -> bool {
+        self.offload != Offload::None
+    }
+
+    /// Whether the kernel hands over unsegmented TCP (with
+    /// [`TapOptions::offload`] and buffers of at least
+    /// [`SEGMENTATION_FRAME_CAPACITY`] bytes).
+    pub fn segmentation_offload(&self) -> bool {
+        self.offload == Offload::Segmentation
     }
 
     /// Sets the interface administratively up, as `ip link set <name> up`
@@ -100,6 +181,28 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
     pub fn set_up(&self) -> Result<(), Error> {
         super::set_interface_up(self.name)
     }
+}
+
+/// Tells the kernel which offloads the process takes.
+fn set_offload(fd: BorrowedFd<'_>, offload: Offload) -> Result<(), Error> {
+    let features = match offload {
+        Offload::None => return Ok(()),
+        Offload::Checksum => libc::TUN_F_CSUM,
+        Offload::Segmentation => libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6,
+    };
+    // SAFETY: TUNSETOFFLOAD takes its argument by value and touches no
+    // memory of ours.
+    let done = unsafe {
+        libc::ioctl(
+            fd.as_raw_fd(),
+            libc::TUNSETOFFLOAD,
+            libc::c_ulong::from(features),
+        )
+    };
+    if done < 0 {
+        return Err(Error::last("TUNSETOFFLOAD", None));
+    }
+    Ok(())
 }
 
 /// Opens `/dev/net/tun`, non-blocking.
@@ -123,14 +226,36 @@ fn open_tun() -> Result<OwnedFd, Error> {
 
 /// Writes the queued frames to the TAP, in order, until the kernel would
 /// block; frames it refuses are dropped and counted.
-fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(fd: BorrowedFd<'_>, pool: &mut Pool<S, N>) {
+fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
+    fd: BorrowedFd<'_>,
+    vnet_header: bool,
+    pool: &mut Pool<S, N>,
+) {
     while let Some(index) = pool.queued.peek(0) {
         let len = pool.len_of(index);
         let frame = pool.slot(index);
         let len = len.min(frame.len());
-        // SAFETY: `frame` is a live buffer of at least `len` bytes, only
-        // read by the call.
-        let written = unsafe { libc::write(fd.as_raw_fd(), frame.as_ptr().cast(), len) };
+        let written = if vnet_header {
+            // A complete frame: nothing for the kernel to finish.
+            let parts = [
+                libc::iovec {
+                    iov_base: VNET_HEADER_NONE.as_ptr().cast_mut().cast(),
+                    iov_len: VNET_HEADER_LEN,
+                },
+                libc::iovec {
+                    iov_base: frame.as_mut_ptr().cast(),
+                    iov_len: len,
+                },
+            ];
+            // SAFETY: both vectors name live buffers of their lengths,
+            // only read by the call (the constant header too: `writev`
+            // never writes through an iovec).
+            unsafe { libc::writev(fd.as_raw_fd(), parts.as_ptr(), 2) }
+        } else {
+            // SAFETY: `frame` is a live buffer of at least `len` bytes,
+            // only read by the call.
+            unsafe { libc::write(fd.as_raw_fd(), frame.as_ptr().cast(), len) }
+        };
         if written >= 0 {
             pool.sent(1);
             continue;
@@ -154,21 +279,40 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for TapDevice<S, N> {
     /// [`nic::Error::Os`] when it is the first thing this call saw; after
     /// frames were lent the call returns their count instead.
     fn rx<R: Recv<Self>>(&mut self, max: usize, mut receiver: R) -> nic::Result<usize> {
-        let info = Info {
+        let mut info = Info {
             timestamp: now(),
             capabilities: Capabilities::SOFTWARE,
         };
         let fd = self.fd.as_fd();
+        let vnet = self.vnet_header();
         let mut count = 0;
         let mut failure = None;
         while count < max {
-            let Some(index) = self.pool.take_free(&mut |pool| flush(fd, pool)) else {
+            let Some(index) = self.pool.take_free(&mut |pool| flush(fd, vnet, pool)) else {
                 break;
             };
             let slot = self.pool.slot(index);
-            // SAFETY: `slot` is a live, writable buffer of `slot.len()`
-            // bytes; read writes at most that many.
-            let read = unsafe { libc::read(fd.as_raw_fd(), slot.as_mut_ptr().cast(), slot.len()) };
+            let mut header = VNET_HEADER_NONE;
+            let read = if vnet {
+                let parts = [
+                    libc::iovec {
+                        iov_base: header.as_mut_ptr().cast(),
+                        iov_len: VNET_HEADER_LEN,
+                    },
+                    libc::iovec {
+                        iov_base: slot.as_mut_ptr().cast(),
+                        iov_len: slot.len(),
+                    },
+                ];
+                // SAFETY: both vectors name live, writable buffers of
+                // their lengths (the local header, the slot); `readv`
+                // writes at most that much into each.
+                unsafe { libc::readv(fd.as_raw_fd(), parts.as_ptr(), 2) }
+            } else {
+                // SAFETY: `slot` is a live, writable buffer of
+                // `slot.len()` bytes; read writes at most that many.
+                unsafe { libc::read(fd.as_raw_fd(), slot.as_mut_ptr().cast(), slot.len()) }
+            };
             let Ok(len) = usize::try_from(read) else {
                 self.pool.free.push(index);
                 let errno = super::errno();
@@ -177,13 +321,25 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for TapDevice<S, N> {
                 }
                 break;
             };
+            let len = if vnet {
+                // The kernel writes the whole header before any frame.
+                let Some(header) = VnetHeader::parse(&header) else {
+                    self.pool.free.push(index);
+                    continue;
+                };
+                self.pool.stats.rx_partial_checksum += u64::from(header.partial_checksum());
+                info.capabilities = header.capabilities();
+                len.saturating_sub(VNET_HEADER_LEN)
+            } else {
+                len
+            };
             self.pool.stats.rx_frames += 1;
             self.pool.lend(index, len, info, |handle, payload| {
                 receiver.receive(Packet { handle, payload })
             });
             count += 1;
         }
-        flush(fd, &mut self.pool);
+        flush(fd, vnet, &mut self.pool);
         match failure {
             Some(errno) => Err(nic::Error::Os(errno)),
             None => Ok(count),
@@ -194,7 +350,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for TapDevice<S, N> {
     /// queued in them (and any queued before) to the kernel.
     fn tx<T: Send<Self>>(&mut self, max: usize, sender: T) -> nic::Result<usize> {
         let fd = self.fd.as_fd();
-        Ok(self.pool.send(max, |pool| flush(fd, pool), sender))
+        let vnet = self.vnet_header();
+        Ok(self.pool.send(max, |pool| flush(fd, vnet, pool), sender))
     }
 }
 
