@@ -8,7 +8,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use ethox::nic::memory::{MemoryFrame, MemoryHandle};
-use ethox::nic::sys::{self, RawSocket, SysStats, TapDevice, TapOptions, VnetHeader};
+use ethox::nic::sys::{
+    self, RawSocket, SysStats, TapDevice, TapOptions, VNET_HEADER_NONE, VnetHeader, vnet,
+};
 use ethox::nic::{self, Capabilities, Device, Handle, Info, Packet, Recv, Send};
 use ethox::wire::EthernetAddress;
 
@@ -310,6 +312,10 @@ pub struct UringNic {
     pending: Fifo,
     /// The frame length of each buffer waiting to be lent or sent.
     lens: Box<[u32]>,
+    /// The segment size the stack asked for, per queued buffer.
+    segment_sizes: Box<[u16]>,
+    /// The capabilities lent with buffers for `tx`.
+    tx_capabilities: Capabilities,
     /// The control-message length of each received buffer.
     controls: Box<[u8]>,
     rx_target: usize,
@@ -394,6 +400,12 @@ impl UringNic {
             ready: Fifo::new(count),
             pending: Fifo::new(count),
             lens: vec![0; count].into_boxed_slice(),
+            segment_sizes: vec![0; count].into_boxed_slice(),
+            tx_capabilities: if vnet_header {
+                vnet::tx_capabilities(shape.capacity >= sys::SEGMENTATION_FRAME_CAPACITY)
+            } else {
+                Capabilities::SOFTWARE
+            },
             controls: vec![0; count].into_boxed_slice(),
             rx_target: config.rx_target(),
             stats: UringStats::default(),
@@ -657,7 +669,8 @@ impl UringNic {
             }
             let len = self.lens.get(usize::from(slot)).copied().unwrap_or(0);
             self.pending.pop();
-            if !self.ring.send(slot, len as usize) {
+            let header = self.tx_header(slot, len as usize);
+            if !self.ring.send(slot, len as usize, header) {
                 // Not the device's buffer or too long: cannot happen with
                 // buffers lent by this device; dropped, not retried.
                 self.stats.tx_errors += 1;
@@ -698,6 +711,9 @@ impl UringNic {
         if let Some(slot_len) = self.lens.get_mut(usize::from(slot)) {
             *slot_len = len as u32;
         }
+        if let Some(size) = self.segment_sizes.get_mut(usize::from(slot)) {
+            *size = handle.segment_size();
+        }
         if queued {
             self.pending.push(slot);
         } else {
@@ -737,6 +753,26 @@ impl UringNic {
                 self.stats.rx_too_large += 1;
                 None
             }
+        }
+    }
+
+    /// The virtio-net header to send the `len`-byte frame in `slot`
+    /// behind (TAPs with offloads; ignored by others).
+    fn tx_header(&mut self, slot: u16, len: usize) -> [u8; sys::VNET_HEADER_LEN] {
+        if self.medium != Medium::Tap || self.shape.headroom == 0 {
+            return VNET_HEADER_NONE;
+        }
+        let segment_size = self
+            .segment_sizes
+            .get(usize::from(slot))
+            .copied()
+            .unwrap_or(0);
+        match self.ring.parts(slot, 0) {
+            Some((_, frame)) => match frame.get_mut(..len) {
+                Some(frame) => vnet::tx_header(frame, segment_size),
+                None => VNET_HEADER_NONE,
+            },
+            None => VNET_HEADER_NONE,
         }
     }
 
@@ -805,7 +841,7 @@ impl Device for UringNic {
         self.reap();
         let info = Info {
             timestamp: sys::now(),
-            capabilities: Capabilities::SOFTWARE,
+            capabilities: self.tx_capabilities,
         };
         let mut count = 0;
         while count < max {

@@ -755,10 +755,11 @@ impl Ring {
         true
     }
 
-    /// Sends the first `len` bytes of `slot`'s frame; `false` if the
+    /// Sends the first `len` bytes of `slot`'s frame, behind `vnet` on a
+    /// TAP with virtio-net headers (ignored otherwise); `false` if the
     /// device does not own the slot, `len` exceeds the capacity, or the
     /// submission queue is full.
-    pub fn send(&mut self, slot: u16, len: usize) -> bool {
+    pub fn send(&mut self, slot: u16, len: usize, vnet: [u8; VNET_HEADER_LEN]) -> bool {
         if self.owner(slot) != Some(Owner::Device) || len > self.shape.capacity {
             return false;
         }
@@ -771,9 +772,12 @@ impl Ring {
         let entry = match self.medium {
             Medium::Tap => {
                 // SAFETY: the device owns the slot: nothing in flight
-                // reads or writes its headroom, the virtio-net header (if
-                // any), which says "a complete frame".
-                unsafe { core::ptr::write_bytes(base, 0, headroom) };
+                // reads or writes its headroom, which holds the
+                // virtio-net header if there is one (`headroom` is then
+                // its length, else 0).
+                unsafe {
+                    core::ptr::copy_nonoverlapping(vnet.as_ptr(), base, headroom.min(vnet.len()))
+                };
                 let len = (headroom + len) as u32;
                 match self.chunk(slot) {
                     Some(index) => opcode::WriteFixed::new(Fixed(0), base, len, index).build(),

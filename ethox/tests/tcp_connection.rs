@@ -36,8 +36,23 @@ fn bulk_transfer_and_close() {
 
 #[test]
 fn transfer_survives_loss() {
+    transfer_survives_loss_with(false);
+}
+
+/// The same with both devices cutting segments: the sender's bursts of
+/// many MSS are lost and retransmitted a segment at a time.
+#[test]
+fn transfer_survives_loss_with_segmentation_offload() {
+    transfer_survives_loss_with(true);
+}
+
+fn transfer_survives_loss_with(segmented: bool) {
     for seed in 1..20u64 {
         let mut p = Pair::open(Config::default());
+        for side in [&mut p.a, &mut p.b] {
+            side.segmented = segmented;
+            side.max_len = if segmented { 65_000 } else { side.max_len };
+        }
         let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         p.drop = Box::new(move |_, _, _| {
             rng ^= rng << 13;
@@ -61,6 +76,8 @@ fn transfer_survives_loss() {
         );
         assert_eq!(p.b.recv.data.len(), data.len(), "seed {seed}");
         assert!(p.b.recv.data == data, "seed {seed}");
+        let cut = p.a.log.iter().filter(|(_, t)| t.segment_size > 0).count();
+        assert_eq!(cut > 0, segmented, "seed {seed}: {cut} segments to cut");
         assert_eq!(p.a.conn.state(), State::Closed, "seed {seed}");
         assert_eq!(p.b.conn.state(), State::Closed, "seed {seed}");
     }

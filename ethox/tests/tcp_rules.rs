@@ -1839,6 +1839,76 @@ fn rfc3168_sender_reduces_once_and_sets_cwr() {
 }
 
 // ----------------------------------------------------------------------
+// Segmentation offload: the device cuts segments of many MSS
+// ----------------------------------------------------------------------
+
+/// A client whose device cuts segments, with 64 KiB frames.
+fn segmenting_client() -> Lone {
+    let mut l = Lone::client(Config::default(), PeerOpts::default());
+    l.side.segmented = true;
+    l.side.max_len = 65_000;
+    l
+}
+
+#[test]
+fn segmentation_offload_sends_whole_segments_up_to_the_window() {
+    let mut l = segmenting_client();
+    let mss = 1448;
+    l.write(3 * mss + 100);
+    let out = l.out();
+    // Three full segments in one, cut by the device; the short tail
+    // waits, as Nagle has it (data is in flight).
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0.payload_len, 3 * mss);
+    let (_, t) = l.side.log.last().unwrap();
+    assert_eq!(usize::from(t.segment_size), mss);
+    let ack = l.ack_all();
+    l.feed(&ack, &[]);
+    let out = l.out();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.payload_len, 100);
+    let (_, t) = l.side.log.last().unwrap();
+    assert_eq!(t.segment_size, 0, "one segment: nothing to cut");
+    // A long write goes in segments of whole MSS, as many as the
+    // congestion window lets out (ten segments at first, RFC 6928).
+    l.feed(&l.ack_all(), &[]);
+    l.write(100 * mss);
+    let out = l.out();
+    let sent: usize = out.iter().map(|(r, _)| r.payload_len).sum();
+    assert_eq!(
+        sent,
+        10 * mss,
+        "{:?}",
+        out.iter().map(|(r, _)| r.payload_len).collect::<Vec<_>>()
+    );
+    assert!(out.iter().all(|(r, _)| r.payload_len % mss == 0));
+    assert!(out[0].0.payload_len > mss);
+}
+
+#[test]
+fn segmentation_offload_retransmits_one_segment_at_a_time() {
+    let mut l = segmenting_client();
+    let mss = 1448;
+    l.write(10 * mss);
+    let first = l.out();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0.payload_len, 10 * mss);
+    // Nothing comes back: the tail loss probe resends the last MSS, the
+    // timeout then the first, each a segment of its own.
+    let mut probes = Vec::new();
+    while probes.len() < 2 {
+        l.skip_to_deadline();
+        for (repr, _) in l.out() {
+            assert_eq!(repr.payload_len, mss, "{repr:?}");
+            assert_eq!(l.side.log.last().unwrap().1.segment_size, 0);
+            probes.push(repr.seq_number);
+        }
+    }
+    let start = first[0].0.seq_number;
+    assert_eq!(probes, [start + (9 * mss) as u32, start]);
+}
+
+// ----------------------------------------------------------------------
 // Delayed ACKs (RFC 9293 3.8.6.3, RFC 5681 4.2)
 // ----------------------------------------------------------------------
 

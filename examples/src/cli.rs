@@ -341,6 +341,14 @@ impl Args {
         }
         link.pcap = self.value("--pcap").map(str::to_string);
         link.faults = self.faults()?;
+        if link.offload && link.faults.corrupt_chance > 0 {
+            // Checksums left to the kernel are computed over the bytes as
+            // corrupted, and the kernel's unfinished ones are never
+            // checked: nothing would notice the damage.
+            return Err("--corrupt-chance cannot go with --offload: the checksums \
+                        that would catch the damage are left to the kernel"
+                .into());
+        }
         link.seed = self.parse_or("--seed", 1u64)?;
         Ok(link)
     }
@@ -468,6 +476,11 @@ mod tests {
         assert!(!uring.offload);
         let offload = link(&["--nic", "uring-tap", "--offload"]).unwrap();
         assert!(offload.offload);
+        let err = link(&["--offload", "--corrupt-chance", "5"]).unwrap_err();
+        assert!(
+            err.contains("--corrupt-chance cannot go with --offload"),
+            "{err}"
+        );
         assert!(link(&["--nic", "dpdk"]).unwrap_err().contains("--nic"));
     }
 

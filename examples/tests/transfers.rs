@@ -195,6 +195,28 @@ fn sixty_four_mib_each_way_v6() {
     both_ways(&peer, "v6", HOST6, &[], 64 * MIB, true);
 }
 
+/// With the kernel's offloads taken the checksums of everything the
+/// server sends are the kernel's to finish and its segments are cut by
+/// the kernel, so only the bytes compared at the other end show they are
+/// right: over a TAP (IPv4) and over io_uring (IPv6).
+#[test]
+fn sixty_four_mib_each_way_offloaded() {
+    if !can_run(&["ip", "socat"]) {
+        return;
+    }
+    let peer = Peer::new("bulkoff");
+    both_ways(
+        &peer,
+        "tap offload v4",
+        HOST4,
+        &["--offload"],
+        64 * MIB,
+        true,
+    );
+    let uring = ["--nic", "uring-tap", "--iface", "tap0", "--offload"];
+    both_ways(&peer, "uring-tap offload v6", HOST6, &uring, 64 * MIB, true);
+}
+
 #[test]
 fn byte_identical_through_drops_and_corruption() {
     if !can_run(&["ip", "socat", "sysctl"]) {

@@ -419,6 +419,12 @@ impl<'a, 'd, D: Device> Out<'a, 'd, D> {
         self.packet.payload.resize(len)
     }
 
+    /// Asks the device to cut the frame's TCP segment into segments of
+    /// `size` payload bytes (see [`nic::Capabilities::tcp_segmentation`]).
+    pub fn set_segment_size(&mut self, size: u16) {
+        self.packet.handle.set_segment_size(size);
+    }
+
     /// Queues the frame for transmission.
     #[inline(always)]
     pub fn send(self) -> Result<(), nic::Error> {

@@ -2657,6 +2657,12 @@ impl<'p, 'd, D: Device> Out<'p, 'd, D> {
         }
     }
 
+    /// Asks the device to cut the packet's TCP segment into segments of
+    /// `size` payload bytes (see [`nic::Capabilities::tcp_segmentation`]).
+    pub fn set_segment_size(&mut self, size: u16) {
+        self.frame.set_segment_size(size);
+    }
+
     /// Queues the packet.
     #[inline(always)]
     pub fn send(self) -> Result<(), Error> {

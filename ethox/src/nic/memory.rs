@@ -310,6 +310,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for MemoryNic<S, N> {
 pub struct MemoryHandle {
     queued: bool,
     info: Info,
+    segment_size: u16,
 }
 
 impl MemoryHandle {
@@ -319,7 +320,14 @@ impl MemoryHandle {
         MemoryHandle {
             queued: false,
             info,
+            segment_size: 0,
         }
+    }
+
+    /// The segment size the stack asked for
+    /// ([`Handle::set_segment_size`]); 0 if none.
+    pub fn segment_size(&self) -> u16 {
+        self.segment_size
     }
 }
 
@@ -337,6 +345,10 @@ impl Handle for MemoryHandle {
 
     fn info(&self) -> Info {
         self.info
+    }
+
+    fn set_segment_size(&mut self, size: u16) {
+        self.segment_size = size;
     }
 }
 

@@ -143,6 +143,11 @@ pub struct Capabilities {
     pub icmpv4: ChecksumDuty,
     /// ICMPv6 checksums.
     pub icmpv6: ChecksumDuty,
+    /// On send: the device cuts a TCP segment longer than the link's MTU
+    /// into segments of the size set with [`Handle::set_segment_size`]
+    /// (segmentation offload, TSO), so the stack may build segments of
+    /// many MSS, up to the buffer's capacity.
+    pub tcp_segmentation: bool,
 }
 
 impl Capabilities {
@@ -153,6 +158,7 @@ impl Capabilities {
         tcp: ChecksumDuty::SOFTWARE,
         icmpv4: ChecksumDuty::SOFTWARE,
         icmpv6: ChecksumDuty::SOFTWARE,
+        tcp_segmentation: false,
     };
 }
 
@@ -183,6 +189,13 @@ pub trait Handle {
 
     /// The timestamp and capabilities for this packet.
     fn info(&self) -> Info;
+
+    /// Asks the device to cut this packet, a TCP segment, into segments
+    /// of `size` payload bytes on the way out. Only for devices whose
+    /// [`Capabilities::tcp_segmentation`] is set; other devices ignore it
+    /// (and the stack never builds a segment larger than the MTU for
+    /// them). 0 takes the request back.
+    fn set_segment_size(&mut self, size: u16);
 }
 
 /// A packet buffer's bytes, readable.

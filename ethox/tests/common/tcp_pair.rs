@@ -143,6 +143,9 @@ pub struct Side<R: RecvBuffer = VecRecv> {
     pub recv: R,
     /// Room `poll_transmit` gets per segment.
     pub max_len: usize,
+    /// Poll as for a device that cuts segments itself
+    /// (`poll_transmit_segmented`).
+    pub segmented: bool,
     /// Every segment sent, when.
     pub log: Vec<(Instant, Transmit)>,
 }
@@ -154,15 +157,20 @@ impl<R: RecvBuffer> Side<R> {
             send: VecSend::default(),
             recv,
             max_len: MAX_LEN,
+            segmented: false,
             log: Vec::new(),
         }
     }
 
     /// The next segment at `now`, reported as sent.
     pub fn poll(&mut self, now: Instant) -> Option<(TcpRepr, Vec<u8>)> {
-        let t: Transmit = self
-            .conn
-            .poll_transmit(now, &self.send, &self.recv, self.max_len)?;
+        let (send, recv) = (&self.send, &self.recv);
+        let t: Transmit = if self.segmented {
+            self.conn
+                .poll_transmit_segmented(now, send, recv, self.max_len)?
+        } else {
+            self.conn.poll_transmit(now, send, recv, self.max_len)?
+        };
         let mut payload = vec![0; t.repr.payload_len];
         let n = self.send.read_at(t.offset, &mut payload);
         assert_eq!(n, payload.len(), "send buffer short for {t:?}");

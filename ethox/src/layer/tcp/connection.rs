@@ -306,6 +306,9 @@ pub struct Transmit {
     /// Set the IP header's ECN field to ECT(0) (RFC 3168: data segments of
     /// an ECN-capable connection; never SYNs, pure ACKs or retransmissions).
     pub ect: bool,
+    /// 0, or the payload bytes of each segment the device is to cut this
+    /// one into (segmentation offload: the payload is longer).
+    pub segment_size: u16,
 }
 
 /// The peer's SACK ranges above `snd_una`, merged and ordered.
@@ -1828,7 +1831,36 @@ impl<C: CongestionControl> Connection<C> {
         recv: &dyn RecvBuffer,
         max_len: usize,
     ) -> Option<Transmit> {
-        let mut t = self.next_transmit(now, send, recv, max_len)?;
+        self.transmit_next(now, send, recv, max_len, false)
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) for a device that cuts TCP
+    /// segments itself ([`Capabilities::tcp_segmentation`]): new data may
+    /// go out as one segment of many full-sized ones, up to `max_len`
+    /// bytes, with [`Transmit::segment_size`] saying how to cut it.
+    /// Retransmissions and probes stay one segment each.
+    ///
+    /// [`Capabilities::tcp_segmentation`]: crate::nic::Capabilities::tcp_segmentation
+    pub fn poll_transmit_segmented(
+        &mut self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        max_len: usize,
+    ) -> Option<Transmit> {
+        self.transmit_next(now, send, recv, max_len, true)
+    }
+
+    #[inline]
+    fn transmit_next(
+        &mut self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+        max_len: usize,
+        segmented: bool,
+    ) -> Option<Transmit> {
+        let mut t = self.next_transmit(now, send, recv, max_len, segmented)?;
         // The options vary (SACK blocks): fit the payload to the frame.
         let room = max_len.saturating_sub(t.repr.buffer_len());
         if t.repr.payload_len > room {
@@ -1847,6 +1879,7 @@ impl<C: CongestionControl> Connection<C> {
         send: &dyn SendBuffer,
         recv: &dyn RecvBuffer,
         max_len: usize,
+        segmented: bool,
     ) -> Option<Transmit> {
         // Room for the options every segment repeats; SACK blocks vary and
         // poll_transmit trims for them.
@@ -1864,6 +1897,7 @@ impl<C: CongestionControl> Connection<C> {
                 repr,
                 offset: 0,
                 ect: false,
+                segment_size: 0,
             });
         }
         match self.state {
@@ -1876,7 +1910,7 @@ impl<C: CongestionControl> Connection<C> {
             State::SynSent => return None,
             _ => {}
         }
-        if let Some(t) = self.data_segment(now, send, recv, max_payload) {
+        if let Some(t) = self.data_segment(now, send, recv, max_payload, segmented) {
             return Some(t);
         }
         if self.tlp_due {
@@ -1905,6 +1939,7 @@ impl<C: CongestionControl> Connection<C> {
                 repr,
                 offset: 0,
                 ect: false,
+                segment_size: 0,
             });
         }
         if self.ack_now || self.window_update_due(recv) {
@@ -1913,6 +1948,7 @@ impl<C: CongestionControl> Connection<C> {
                 repr,
                 offset: 0,
                 ect: false,
+                segment_size: 0,
             });
         }
         None
@@ -1963,6 +1999,7 @@ impl<C: CongestionControl> Connection<C> {
             repr,
             offset: 0,
             ect: false,
+            segment_size: 0,
         }
     }
 
@@ -2209,6 +2246,7 @@ impl<C: CongestionControl> Connection<C> {
         send: &dyn SendBuffer,
         recv: &dyn RecvBuffer,
         max_payload: usize,
+        segmented: bool,
     ) -> Option<Transmit> {
         if !matches!(
             self.state,
@@ -2262,7 +2300,14 @@ impl<C: CongestionControl> Connection<C> {
         };
         let cwnd_room = cwnd.saturating_add(limited_transmit).saturating_sub(flight);
         let wnd_room = self.snd_wnd.saturating_sub(offset);
-        let mut len = seg_max.min(available).min(cwnd_room).min(wnd_room);
+        // With the device cutting segments, new data goes as whole
+        // full-sized segments, as many as the windows and the frame take.
+        let burst = if segmented {
+            (max_payload / seg_max * seg_max).max(seg_max)
+        } else {
+            seg_max
+        };
+        let mut len = burst.min(available).min(cwnd_room).min(wnd_room);
         self.cwnd_limited = cwnd_room < seg_max.min(available).min(wnd_room);
 
         if available > 0 && wnd_room == 0 {
@@ -2327,7 +2372,23 @@ impl<C: CongestionControl> Connection<C> {
         if len > available {
             len = available;
         }
-        self.segment_at(now, self.snd_nxt, len, queued, recv)
+        if len <= seg_max {
+            return self.segment_at(now, self.snd_nxt, len, queued, recv);
+        }
+        // Whole segments only: a short tail waits for the next call, as
+        // Nagle and SWS avoidance would have it cut.
+        let len = len / seg_max * seg_max;
+        let mut t = self.segment_at(now, self.snd_nxt, len, queued, recv)?;
+        // Options beyond those every segment repeats (SACK blocks) are
+        // copied into each cut segment too: each carries that much less.
+        let repeated =
+            crate::wire::tcp::HEADER_LEN + if self.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let extra = t.repr.buffer_len().saturating_sub(repeated);
+        let size = seg_max.saturating_sub(extra).max(1);
+        if t.repr.payload_len > size {
+            t.segment_size = u16::try_from(size).unwrap_or(u16::MAX);
+        }
+        Some(t)
     }
 
     /// The segment with data from `seq`, `len` bytes at most, adding the
@@ -2363,6 +2424,7 @@ impl<C: CongestionControl> Connection<C> {
             repr,
             offset,
             ect: self.ecn && new_data && len > 0,
+            segment_size: 0,
         })
     }
 

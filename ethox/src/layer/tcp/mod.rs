@@ -1060,6 +1060,7 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
         let capacity = self.endpoint.table.capacity();
         // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
         let room_v4 = raw.payload_capacity();
+        let segmented = raw.info().capabilities.tcp_segmentation;
         let start = self.endpoint.cursor;
         // Connections whose last segment could not go out (no next hop
         // yet) go last: their buffer goes unqueued, and the device lends
@@ -1084,7 +1085,7 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
                     }
                     _ => room_v4,
                 };
-                let Some(transmit) = self.poll(handle, now, max_len) else {
+                let Some(transmit) = self.poll(handle, now, max_len, segmented) else {
                     continue;
                 };
                 // Fairness: the next buffer starts with the next
@@ -1102,14 +1103,20 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
 impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
     /// Asks connection `handle` for a segment; reaps it if its timers
     /// closed it.
-    fn poll(&mut self, handle: Handle, now: Instant, max_len: usize) -> Option<Transmit> {
+    fn poll(
+        &mut self,
+        handle: Handle,
+        now: Instant,
+        max_len: usize,
+        segmented: bool,
+    ) -> Option<Transmit> {
         let endpoint = &mut *self.endpoint;
         let entry = endpoint.table.get_mut(handle)?;
-        let transmit = match self.io.buffers(handle) {
-            Some(bufs) => entry.conn.poll_transmit(now, bufs.send, bufs.recv, max_len),
-            None => entry
-                .conn
-                .poll_transmit(now, &NoBuffers, &NoBuffers, max_len),
+        let conn = &mut entry.conn;
+        let transmit = match (self.io.buffers(handle), segmented) {
+            (Some(bufs), false) => conn.poll_transmit(now, bufs.send, bufs.recv, max_len),
+            (Some(bufs), true) => conn.poll_transmit_segmented(now, bufs.send, bufs.recv, max_len),
+            (None, _) => conn.poll_transmit(now, &NoBuffers, &NoBuffers, max_len),
         };
         if transmit.is_none() && entry.conn.state() == State::Closed {
             endpoint.reap(handle, &mut self.io);
@@ -1161,6 +1168,9 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         };
         if t.ect {
             out.set_ecn(Ecn::Ect0);
+        }
+        if t.segment_size > 0 {
+            out.set_segment_size(t.segment_size);
         }
         let (src, dst) = (out.repr().src(), out.repr().dst());
         let bytes = out.payload_mut();

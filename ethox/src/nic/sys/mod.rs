@@ -73,7 +73,7 @@
 
 mod raw;
 mod tap;
-mod vnet;
+pub mod vnet;
 
 pub use raw::{RawSocket, finish_packet};
 pub use tap::{SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions};
@@ -613,6 +613,10 @@ struct Pool<S, const N: usize> {
     storage: S,
     frame_capacity: usize,
     lens: [usize; N],
+    /// The segment size the stack asked for, per queued buffer.
+    segment_sizes: [u16; N],
+    /// What the stack may leave to the device on send.
+    tx_capabilities: Capabilities,
     free: IndexQueue<N>,
     queued: IndexQueue<N>,
     stats: SysStats,
@@ -633,6 +637,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
             storage,
             frame_capacity,
             lens: [0; N],
+            segment_sizes: [0; N],
+            tx_capabilities: Capabilities::SOFTWARE,
             free,
             queued: IndexQueue::new(),
             stats: SysStats::default(),
@@ -693,6 +699,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
         if let Some(slot_len) = self.lens.get_mut(usize::from(index)) {
             *slot_len = len;
         }
+        if let Some(size) = self.segment_sizes.get_mut(usize::from(index)) {
+            *size = handle.segment_size();
+        }
         if queued {
             self.queued.push(index);
         } else {
@@ -711,7 +720,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
     {
         let info = Info {
             timestamp: now(),
-            capabilities: Capabilities::SOFTWARE,
+            capabilities: self.tx_capabilities,
         };
         let mut count = 0;
         while count < max {
@@ -733,6 +742,14 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
     /// The length of the frame in buffer `index`.
     fn len_of(&self, index: u16) -> usize {
         self.lens.get(usize::from(index)).copied().unwrap_or(0)
+    }
+
+    /// The segment size the stack asked for the frame in buffer `index`.
+    fn segment_size_of(&self, index: u16) -> u16 {
+        self.segment_sizes
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The kernel took the first `count` queued frames: free them.

@@ -3,7 +3,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::vnet::{VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
+use super::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 use super::{
     Error, IfName, MAX_FRAME_CAPACITY, Pool, interface_ioctl, interface_mtu, now, would_block,
 };
@@ -115,6 +115,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
             true if pool.frame_capacity >= SEGMENTATION_FRAME_CAPACITY => Offload::Segmentation,
             true => Offload::Checksum,
         };
+        let mut pool = pool;
+        if offload != Offload::None {
+            pool.tx_capabilities = vnet::tx_capabilities(offload == Offload::Segmentation);
+        }
         let fd = open_tun()?;
         let mut request = super::ifreq(name);
         let mut flags = libc::IFF_TAP | libc::IFF_NO_PI;
@@ -233,13 +237,15 @@ fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
 ) {
     while let Some(index) = pool.queued.peek(0) {
         let len = pool.len_of(index);
+        let segment_size = pool.segment_size_of(index);
         let frame = pool.slot(index);
         let len = len.min(frame.len());
         let written = if vnet_header {
-            // A complete frame: nothing for the kernel to finish.
+            // What the kernel is to finish (a TCP checksum) or cut.
+            let header = vnet::tx_header(&mut frame[..len], segment_size);
             let parts = [
                 libc::iovec {
-                    iov_base: VNET_HEADER_NONE.as_ptr().cast_mut().cast(),
+                    iov_base: header.as_ptr().cast_mut().cast(),
                     iov_len: VNET_HEADER_LEN,
                 },
                 libc::iovec {
@@ -248,8 +254,8 @@ fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
                 },
             ];
             // SAFETY: both vectors name live buffers of their lengths,
-            // only read by the call (the constant header too: `writev`
-            // never writes through an iovec).
+            // only read by the call (the header too: `writev` never
+            // writes through an iovec).
             unsafe { libc::writev(fd.as_raw_fd(), parts.as_ptr(), 2) }
         } else {
             // SAFETY: `frame` is a live buffer of at least `len` bytes,
