@@ -64,6 +64,7 @@
 pub mod capture;
 pub mod fault;
 pub mod memory;
+pub mod vnet;
 // The one module where the crate allows unsafe code: system calls.
 #[cfg(feature = "sys")]
 #[allow(unsafe_code)]

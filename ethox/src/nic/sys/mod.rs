@@ -73,11 +73,10 @@
 
 mod raw;
 mod tap;
-pub mod vnet;
 
+pub use crate::nic::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 pub use raw::{RawSocket, finish_packet};
 pub use tap::{SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions};
-pub use vnet::{VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 
 use core::fmt;
 use core::time::Duration;

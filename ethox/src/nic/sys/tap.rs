@@ -3,11 +3,11 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 use super::{
     Error, IfName, MAX_FRAME_CAPACITY, Pool, interface_ioctl, interface_mtu, now, would_block,
 };
 use crate::nic::memory::{MemoryFrame, MemoryHandle};
+use crate::nic::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 use crate::nic::{self, Capabilities, Device, Info, Packet, Recv, Send};
 
 /// How a TAP is created: [`TapDevice::open_with`].

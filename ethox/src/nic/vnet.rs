@@ -1,7 +1,8 @@
 //! The virtio-net header a TAP opened with `IFF_VNET_HDR` puts before
-//! every frame (`struct virtio_net_hdr` of `<linux/virtio_net.h>`): how the
-//! kernel and the process tell each other about checksum and segmentation
-//! offloads.
+//! every frame (`struct virtio_net_hdr` of `<linux/virtio_net.h>`, as a
+//! virtio-net device has it): how the kernel and the process tell each
+//! other about checksum and segmentation offloads. Plain logic on bytes,
+//! so a bare-metal virtio-net driver can use it too.
 //!
 //! With offloads on (`TUNSETOFFLOAD`), the kernel may hand over a frame
 //! whose TCP or UDP checksum it left unfinished (a local sender counted on
