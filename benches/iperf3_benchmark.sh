@@ -19,7 +19,11 @@
 #   - afxdp: an AF_XDP socket on ethox's end of the veth (`ethox-afxdp`),
 #     the kernel's end finishing its own checksums meanwhile;
 #   - +busy: the same with `--busy-poll 200` (the event loop keeps
-#     polling for 200 us after traffic instead of sleeping at once).
+#     polling for 200 us after traffic instead of sleeping at once);
+#   - +offload: the TAP with the kernel's offloads taken (`--offload`:
+#     virtio-net headers, 64 KiB buffers; the kernel hands ethox its TCP
+#     unsegmented and cuts ethox's, checksums left unfinished both ways),
+#     for the TAP and for io_uring on it.
 # * HTTP: wrk (one thread, 100 keep-alive connections) against ethox's
 #   `httpd` (128-byte body) on each backend, and against
 #   nginx (one worker, the same 128-byte body from a file) across a veth
@@ -157,6 +161,8 @@ kernel_run "kernel-offloads-off" >>"$rows"
 ethox_backends() {
     ethox_run "tap:kernel-sends" "$tp" "$tp" 10.0.0.2 --tap tap0 --
     ethox_run "tap:ethox-sends" "$tp" "$tp" 10.0.0.2 --tap tap0 -- -R
+    ethox_run "tap+offload:kernel-sends" "$tp" "$tp" 10.0.0.2 --tap tap0 --offload --
+    ethox_run "tap+offload:ethox-sends" "$tp" "$tp" 10.0.0.2 --tap tap0 --offload -- -R
     local raw=(--raw veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- 
     ethox_run "raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- -R
@@ -165,6 +171,10 @@ ethox_backends() {
     ethox_run "uring-tap:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" -- -R
     ethox_run "uring-tap+busy:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --busy-poll 200 --
     ethox_run "uring-tap+busy:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --busy-poll 200 -- -R
+    ethox_run "uring-tap+offload:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --offload --
+    ethox_run "uring-tap+offload:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --offload -- -R
+    ethox_run "uring-tap+offload+busy:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --offload --busy-poll 200 --
+    ethox_run "uring-tap+offload+busy:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --offload --busy-poll 200 -- -R
     local uring=(--nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "uring-raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --
     ethox_run "uring-raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" -- -R
@@ -204,8 +214,10 @@ httpd_run() {
 http="$tmp/http"
 : >"$http"
 httpd_run "httpd-tap" "$tp" "$tp" http://10.0.0.2/ --tap tap0 >>"$http"
+httpd_run "httpd-tap+offload" "$tp" "$tp" http://10.0.0.2/ --tap tap0 --offload >>"$http"
 httpd_run "httpd-raw" "$re" "$rk" http://10.0.1.2/ --raw veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
 httpd_run "httpd-uring-tap" "$tp" "$tp" http://10.0.0.2/ --nic uring-tap --iface tap0 >>"$http"
+httpd_run "httpd-uring-tap+offload" "$tp" "$tp" http://10.0.0.2/ --nic uring-tap --iface tap0 --offload >>"$http"
 httpd_run "httpd-uring-raw" "$re" "$rk" http://10.0.1.2/ --nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
 ip netns exec "$rk" ethtool -K veth-k tx-checksumming off >/dev/null
 httpd_run "httpd-afxdp" "$re" "$rk" http://10.0.1.2/ --nic afxdp --iface veth-e --ip4 10.0.1.2/24 --ip6 none >>"$http"
@@ -263,13 +275,22 @@ def num(v):
         return None
 on, off = num(rows.get("kernel-offloads-on")), num(rows.get("kernel-offloads-off"))
 print(f"\niperf3, one TCP stream, {secs} s, Gbit/s the receiver counted")
-print(f"{'path':<28}{'Gbit/s':>8}{'/ kernel off':>14}{'/ kernel on':>13}")
+print(f"{'path':<34}{'Gbit/s':>8}{'/ kernel off':>14}{'/ kernel on':>13}")
 def ratio(v, base):
     return f"{v / base:.2f}" if v is not None and base else "-"
 for name, value in rows.items():
     v = num(value)
     shown = f"{v:.2f}" if v is not None else value
-    print(f"{name:<28}{shown:>8}{ratio(v, off):>14}{ratio(v, on):>13}")
+    print(f"{name:<34}{shown:>8}{ratio(v, off):>14}{ratio(v, on):>13}")
+# io_uring against the plain TAP backend, like for like.
+print(f"\nio_uring TAP / TAP, same direction and offloads")
+for mode in ["", "+offload"]:
+    for way in ["kernel-sends", "ethox-sends"]:
+        tap = num(rows.get(f"tap{mode}:{way}"))
+        for uring in [f"uring-tap{mode}", f"uring-tap{mode}+busy"]:
+            v = num(rows.get(f"{uring}:{way}"))
+            if v is not None and tap:
+                print(f"{uring + ':' + way:<34}{v / tap:>8.2f}")
 nginx = num(http.get("nginx-veth"))
 print(f"\nHTTP, wrk -t1 -c100, {secs} s, 128-byte body, requests/s")
 print(f"{'server':<28}{'req/s':>10}{'/ nginx':>10}")

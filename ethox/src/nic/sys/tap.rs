@@ -187,10 +187,13 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> TapDevice<S, N> {
     }
 }
 
-/// Tells the kernel which offloads the process takes.
+/// Tells the kernel which offloads the process takes. Also when it takes
+/// none: a persistent TAP keeps the offloads of its previous owner, and a
+/// reader without virtio-net headers would get frames larger than its
+/// buffers and checksums left unfinished.
 fn set_offload(fd: BorrowedFd<'_>, offload: Offload) -> Result<(), Error> {
     let features = match offload {
-        Offload::None => return Ok(()),
+        Offload::None => 0,
         Offload::Checksum => libc::TUN_F_CSUM,
         Offload::Segmentation => libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6,
     };
