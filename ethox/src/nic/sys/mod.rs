@@ -4,7 +4,9 @@
 //!   Ethernet interface; every frame it sends there is read by the stack
 //!   and every frame the stack writes arrives at the kernel as if from a
 //!   wire. The usual way to give a user-space stack an address on the
-//!   host.
+//!   host. With [`TapOptions::offload`] the kernel and the stack hand each
+//!   other TCP segments of up to 64 KiB and leave checksums unfinished,
+//!   as a virtio-net device does ([`crate::nic::vnet`]).
 //! * [`RawSocket`]: an `AF_PACKET` socket bound to an existing interface
 //!   (a veth end, a physical NIC). The stack sees every frame that the
 //!   interface receives and sends frames out of it, next to the kernel's
