@@ -23,7 +23,9 @@
 #   - +offload: the TAP with the kernel's offloads taken (`--offload`:
 #     virtio-net headers, 64 KiB buffers; the kernel hands ethox its TCP
 #     unsegmented and cuts ethox's, checksums left unfinished both ways),
-#     for the TAP and for io_uring on it.
+#     for the TAP and for io_uring on it; for the raw socket
+#     (`PACKET_VNET_HDR`), with the kernel's end of the veth keeping its
+#     offloads.
 # * HTTP: wrk (one thread, 100 keep-alive connections) against ethox's
 #   `httpd` (128-byte body) on each backend, and against
 #   nginx (one worker, the same 128-byte body from a file) across a veth
@@ -166,6 +168,11 @@ ethox_backends() {
     local raw=(--raw veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- 
     ethox_run "raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" -- -R
+    # With offloads taken, the kernel's end keeps its own.
+    ip netns exec "$rk" ethtool -K veth-k tso on gso on gro on >/dev/null
+    ethox_run "raw+offload:kernel-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" --offload --
+    ethox_run "raw+offload:ethox-sends" "$re" "$rk" 10.0.1.2 "${raw[@]}" --offload -- -R
+    ip netns exec "$rk" ethtool -K veth-k tso off gso off gro off >/dev/null
     local uring_tap=(--nic uring-tap --iface tap0)
     ethox_run "uring-tap:kernel-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" --
     ethox_run "uring-tap:ethox-sends" "$tp" "$tp" 10.0.0.2 "${uring_tap[@]}" -- -R

@@ -212,6 +212,7 @@ impl From<UringStats> for SysStats {
             tx_frames: stats.tx_frames,
             rx_truncated: stats.rx_too_large,
             rx_partial_checksum: stats.rx_partial_checksum,
+            rx_segmented: stats.rx_segmented,
             rx_outgoing: 0,
             tx_dropped: stats.tx_errors,
             last_tx_errno: stats.last_tx_errno,

@@ -9,7 +9,7 @@
 mod sys_net;
 
 use ethox::nic::Device;
-use ethox::nic::sys::{self, Error, IfName, RawSocket};
+use ethox::nic::sys::{self, Error, IfName, RawOptions, RawSocket};
 use ethox::wire::{ChecksumMode, EthernetAddress, Ipv4Addr};
 use sys_net::{App, Netns, UdpServer, can_run, in_netns, ping, start, udp_exchange, veth_pair};
 
@@ -83,6 +83,33 @@ fn offloaded_udp_checksums_are_reported_and_the_datagram_echoed() {
     assert_eq!(first.payload, b"partial checksum");
     assert_eq!(first.checksum, ChecksumMode::Offloaded);
     assert!(report.stats.rx_partial_checksum >= 1, "{report:?}");
+}
+
+#[test]
+fn a_socket_with_offloads_reports_unfinished_checksums_and_answers() {
+    if !can_run(&["ip", "ping", "python3"]) {
+        return;
+    }
+    for frame in [1514, sys::SEGMENTATION_FRAME_CAPACITY] {
+        let (ours, peer) = namespaces("raw-vnet");
+        let app = App {
+            echo_port: 7,
+            ..App::default()
+        };
+        let running = start(&ours, STACK, app, move || {
+            let options = RawOptions { offload: true };
+            let raw = Raw::open_with(OURS, options, vec![0; SLOTS * frame])?;
+            assert!(raw.vnet_header());
+            let mac = raw.mac_address();
+            Ok((raw, mac))
+        });
+        // Every frame carries a virtio-net header both ways: pings are
+        // answered, and the veth leaves its UDP checksum unfinished.
+        let output = ping(&peer, &STACK.to_string(), 3);
+        let answer = udp_exchange(&peer, &STACK.to_string(), 7, "vnet header");
+        let report = running.finish();
+        report.check_offloaded_echo(&output, &answer, "vnet header");
+    }
 }
 
 #[test]

@@ -62,9 +62,9 @@ pub const LINK_FLAGS: &[Flag] = &[
     Flag {
         name: "--offload",
         value: "",
-        help: "tap, uring-tap: take the kernel's checksum and segmentation \
-               offloads (virtio-net headers, 64 KiB buffers): bulk TCP from \
-               the kernel arrives in 64 KiB segments",
+        help: "tap, uring-tap, raw: take the kernel's checksum and \
+               segmentation offloads (virtio-net headers, 64 KiB buffers): \
+               bulk TCP crosses in segments of up to 64 KiB both ways",
         default: "",
     },
     Flag {

@@ -39,7 +39,7 @@ use ethox::nic::Device;
 use ethox::nic::capture::{Capture, CaptureMode};
 use ethox::nic::fault::{FaultConfig, FaultInjector};
 use ethox::nic::sys::{
-    Error as SysError, RawSocket, SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions,
+    Error as SysError, RawOptions, RawSocket, SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions,
 };
 use ethox::time::Instant;
 use ethox::wire::pcap::{PcapSink, PcapWriter, TimestampResolution};
@@ -353,7 +353,12 @@ pub fn open_with_mtu<R: StackRunner>(
     runner: R,
 ) -> Result<R::Output, String> {
     let mut frame = mtu.map_or(FRAME, |mtu| mtu.saturating_add(FRAME - 1500));
-    if link.offload && link.nic.is_tap() {
+    if link.offload
+        && matches!(
+            link.nic,
+            NicKind::Tap(_) | NicKind::UringTap(_) | NicKind::Raw(_)
+        )
+    {
         // Room for the kernel's unsegmented TCP.
         frame = frame.max(SEGMENTATION_FRAME_CAPACITY);
     }
@@ -373,7 +378,10 @@ pub fn open_with_mtu<R: StackRunner>(
             Ok(runner.run(Stack::new(tap, link, sizes, tcp_config)?))
         }
         NicKind::Raw(name) => {
-            let raw = RawSocket::<_, SLOTS>::open(name, storage)
+            let options = RawOptions {
+                offload: link.offload,
+            };
+            let raw = RawSocket::<_, SLOTS>::open_with(name, options, storage)
                 .map_err(|err| format!("raw socket on {name}: {err}"))?;
             Ok(runner.run(Stack::new(raw, link, sizes, tcp_config)?))
         }

@@ -103,6 +103,19 @@ impl Net {
     /// AF_XDP frames carry no note of an unfinished checksum, so for it
     /// the kernel's end finishes its checksums itself.
     fn veth_with(tag: &str, kind: &str) -> Net {
+        Net::veth_setup(tag, kind, false)
+    }
+
+    /// [`veth`](Self::veth) with the kernel's end keeping its offloads
+    /// (it hands over unsegmented TCP) and ethox's socket taking them
+    /// (`--offload`).
+    fn veth_offloaded(tag: &str) -> Net {
+        let mut net = Net::veth_setup(tag, "raw", true);
+        net.nic.push("--offload".into());
+        net
+    }
+
+    fn veth_setup(tag: &str, kind: &str, kernel_offloads: bool) -> Net {
         let peer = Peer::new(tag);
         let ours = Namespace(format!("{}-ours", peer.name()));
         run("ip", &["netns", "add", &ours.0]);
@@ -128,12 +141,14 @@ impl Net {
         if kind == "afxdp" {
             offloads.extend(["tx-checksumming", "off"]);
         }
-        let ethtool = peer
-            .command("ethtool")
-            .args(&offloads)
-            .output()
-            .expect("ethtool");
-        assert!(ethtool.status.success(), "{ethtool:?}");
+        if !kernel_offloads {
+            let ethtool = peer
+                .command("ethtool")
+                .args(&offloads)
+                .output()
+                .expect("ethtool");
+            assert!(ethtool.status.success(), "{ethtool:?}");
+        }
         Net {
             peer,
             kernel: "10.0.1.1",
@@ -430,8 +445,19 @@ fn uring_tap_kernel_client_and_server() {
 fn every_way_offloaded(tag: &str, kind: &str) {
     let mut net = Net::tap_with(tag, kind);
     net.nic.push("--offload".into());
+    every_way_unsegmented(&net, "tap0");
+    // The harness's TAP persists, and with it the offloads the kernel
+    // was told of: the next program to open it without them must not
+    // get 64 KiB frames and unfinished checksums.
+    net.nic.retain(|arg| arg != "--offload");
+    kernel_client_tcp(&net);
+}
+
+/// Every way over `net`, with the bulk TCP crossing the kernel's
+/// interface `iface` in frames far larger than the MTU both ways.
+fn every_way_unsegmented(net: &Net, iface: &str) {
     let counter = |name: &str| -> u64 {
-        let path = format!("/sys/class/net/tap0/statistics/{name}");
+        let path = format!("/sys/class/net/{iface}/statistics/{name}");
         let out = net.peer.command("cat").arg(&path).output().expect("cat");
         String::from_utf8_lossy(&out.stdout)
             .trim()
@@ -440,26 +466,22 @@ fn every_way_offloaded(tag: &str, kind: &str) {
     };
     let names = ["tx_packets", "tx_bytes", "rx_packets", "rx_bytes"];
     let before = names.map(counter);
-    kernel_client_tcp(&net);
+    kernel_client_tcp(net);
     let after = names.map(counter);
     let [tx_packets, tx_bytes, rx_packets, rx_bytes] =
         core::array::from_fn(|i| after[i] - before[i]);
-    // The kernel's TAP transmits to ethox, and receives what ethox sends.
+    // The kernel's interface transmits to ethox, and receives what ethox
+    // sends.
     assert!(
         tx_packets > 0 && tx_bytes / tx_packets > 8000,
-        "the kernel sent {tx_bytes} bytes in {tx_packets} frames over the TAP: not unsegmented"
+        "the kernel sent {tx_bytes} bytes in {tx_packets} frames on {iface}: not unsegmented"
     );
     assert!(
         rx_packets > 0 && rx_bytes / rx_packets > 8000,
-        "ethox sent {rx_bytes} bytes in {rx_packets} frames over the TAP: not unsegmented"
+        "ethox sent {rx_bytes} bytes in {rx_packets} frames on {iface}: not unsegmented"
     );
-    kernel_client_udp(&net);
-    kernel_server_all(&net);
-    // The harness's TAP persists, and with it the offloads the kernel
-    // was told of: the next program to open it without them must not
-    // get 64 KiB frames and unfinished checksums.
-    net.nic.retain(|arg| arg != "--offload");
-    kernel_client_tcp(&net);
+    kernel_client_udp(net);
+    kernel_server_all(net);
 }
 
 #[test]
@@ -476,6 +498,14 @@ fn uring_tap_offload_kernel_client_and_server() {
         return;
     }
     every_way_offloaded("ip3-urof", "uring-tap");
+}
+
+#[test]
+fn raw_offload_kernel_client_and_server() {
+    if !can_run(&["ip", "iperf3", "ethtool", "ss"]) {
+        return;
+    }
+    every_way_unsegmented(&Net::veth_offloaded("ip3-rawof"), "veth-k");
 }
 
 #[test]

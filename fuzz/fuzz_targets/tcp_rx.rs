@@ -120,6 +120,7 @@ fn host() -> Host {
         tcp: verified,
         icmpv4: verified,
         icmpv6: verified,
+        tcp_segmentation: false,
     });
     nic.set_time(now);
     Host {

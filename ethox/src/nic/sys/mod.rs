@@ -77,7 +77,7 @@ mod raw;
 mod tap;
 
 pub use crate::nic::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
-pub use raw::{RawSocket, finish_packet};
+pub use raw::{RawOptions, RawSocket, finish_packet};
 pub use tap::{SEGMENTATION_FRAME_CAPACITY, TapDevice, TapOptions};
 
 use core::fmt;
@@ -287,6 +287,9 @@ pub struct SysStats {
     /// (a local sender with checksum offload), lent with the checksum
     /// reported as offloaded.
     pub rx_partial_checksum: u64,
+    /// Received TCP segments the kernel did not cut to the MTU (devices
+    /// with offloads: `TapOptions::offload`, `RawOptions::offload`).
+    pub rx_segmented: u64,
     /// Frames the interface sent, seen on receive and skipped (unless
     /// the socket asked for them: `RawSocket::set_outgoing`).
     pub rx_outgoing: u64,

@@ -3,8 +3,12 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::{Error, IfName, Pool, Zeroable, interface_mac, interface_mtu, now, would_block};
+use super::{
+    Error, IfName, MAX_FRAME_CAPACITY, Pool, Zeroable, interface_mac, interface_mtu, now,
+    would_block,
+};
 use crate::nic::memory::{MemoryFrame, MemoryHandle};
+use crate::nic::vnet::{self, VNET_HEADER_LEN, VNET_HEADER_NONE, VnetHeader};
 use crate::nic::{self, Capabilities, Device, Info, Packet, Recv, Send};
 use crate::wire::ChecksumMode;
 use crate::wire::ethernet::EthernetAddress;
@@ -35,6 +39,22 @@ struct Arrival {
     status: u32,
     /// The VLAN tag the kernel took out of the frame, if it did.
     vlan: Option<(u16, u16)>,
+    /// The virtio-net header before the frame (sockets with offloads).
+    vnet: Option<VnetHeader>,
+}
+
+/// How a packet socket is opened: [`RawSocket::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RawOptions {
+    /// Exchanges virtio-net headers with the kernel (`PACKET_VNET_HDR`),
+    /// as a TAP with [`TapOptions::offload`](super::TapOptions::offload)
+    /// does: frames the interface coalesced or a local sender left
+    /// unsegmented (a veth peer with TSO on, a NIC with GRO) arrive as
+    /// one TCP segment of up to 64 KiB where the buffers hold 65,535
+    /// bytes, unfinished checksums arrive marked offloaded, and the
+    /// stack leaves its TCP checksums and the cutting of segments of many
+    /// MSS to the kernel.
+    pub offload: bool,
 }
 
 /// An `AF_PACKET` socket on one interface with `N` frame buffers carved
@@ -58,7 +78,12 @@ struct Arrival {
 /// offloaded, so the stack takes them rather than dropping them as
 /// corrupt. Frames the kernel already verified (`TP_STATUS_CSUM_VALID`)
 /// are reported the same way. Everything the stack sends carries its own
-/// checksums.
+/// checksums, unless the socket was opened with [`RawOptions::offload`]:
+/// then TCP checksums and the cutting of long segments are the kernel's.
+///
+/// Across a veth without offloads the kernel's end must not hand over
+/// unsegmented TCP (`ethtool -K PEER tso off gso off`): such frames are
+/// longer than the buffers and dropped (counted as `rx_truncated`).
 #[derive(Debug)]
 pub struct RawSocket<S, const N: usize> {
     fd: OwnedFd,
@@ -69,6 +94,8 @@ pub struct RawSocket<S, const N: usize> {
     pool: Pool<S, N>,
     /// Lend frames the interface sends, too (a capture tool's view).
     outgoing: bool,
+    /// Every frame behind a virtio-net header.
+    vnet_header: bool,
 }
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
@@ -78,8 +105,16 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
     ///
     /// Needs `CAP_NET_RAW`.
     pub fn open(name: &str, storage: S) -> Result<Self, Error> {
+        Self::open_with(name, RawOptions::default(), storage)
+    }
+
+    /// [`open`](Self::open) with the offloads of `options`.
+    pub fn open_with(name: &str, options: RawOptions, storage: S) -> Result<Self, Error> {
         let name = IfName::new(name)?;
-        let pool = Pool::new(storage)?;
+        let mut pool = Pool::new(storage)?;
+        if options.offload {
+            pool.tx_capabilities = vnet::tx_capabilities(pool.frame_capacity >= MAX_FRAME_CAPACITY);
+        }
         let c_name = name.to_c_chars();
         // SAFETY: `c_name` is NUL-terminated and outlives the call.
         let index = unsafe { libc::if_nametoindex(c_name.as_ptr()) };
@@ -95,7 +130,14 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
         // Our own frames need not come back; kernels before 4.20 lack the
         // option, and rx skips them by their packet type anyway.
         let _ = set_option(fd.as_fd(), libc::PACKET_IGNORE_OUTGOING, &1i32, "");
-        enlarge_socket_buffers(fd.as_fd());
+        let buffer = match options.offload {
+            true => OFFLOAD_SOCKET_BUFFER,
+            false => SOCKET_BUFFER,
+        };
+        enlarge_socket_buffers(fd.as_fd(), buffer);
+        if options.offload {
+            set_option(fd.as_fd(), libc::PACKET_VNET_HDR, &1i32, "PACKET_VNET_HDR")?;
+        }
         let mut address = libc::sockaddr_ll::zeroed();
         address.sll_family = libc::AF_PACKET as u16;
         address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
@@ -120,7 +162,14 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> RawSocket<S, N> {
             mac,
             pool,
             outgoing: false,
+            vnet_header: options.offload,
         })
+    }
+
+    /// Whether every frame carries a virtio-net header
+    /// ([`RawOptions::offload`]).
+    pub fn vnet_header(&self) -> bool {
+        self.vnet_header
     }
 
     /// The interface's index.
@@ -210,13 +259,17 @@ fn set_option<T: Copy>(
 /// leaves the default.
 const SOCKET_BUFFER: libc::c_int = 4 << 20;
 
-fn enlarge_socket_buffers(fd: BorrowedFd<'_>) {
+/// With offloads a frame may be 64 KiB: as many frames need 16 times the
+/// room.
+const OFFLOAD_SOCKET_BUFFER: libc::c_int = 64 << 20;
+
+fn enlarge_socket_buffers(fd: BorrowedFd<'_>, size: libc::c_int) {
     for (forced, plain) in [
         (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
         (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
     ] {
-        if set_socket_option(fd, libc::SOL_SOCKET, forced, &SOCKET_BUFFER, "").is_err() {
-            let _ = set_socket_option(fd, libc::SOL_SOCKET, plain, &SOCKET_BUFFER, "");
+        if set_socket_option(fd, libc::SOL_SOCKET, forced, &size, "").is_err() {
+            let _ = set_socket_option(fd, libc::SOL_SOCKET, plain, &size, "");
         }
     }
 }
@@ -251,6 +304,7 @@ fn set_socket_option<T: Copy>(
 fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
     fd: BorrowedFd<'_>,
     pool: &mut Pool<S, N>,
+    vnet_header: bool,
     indices: &[u16],
     arrivals: &mut [Arrival; BATCH],
 ) -> Result<usize, i32> {
@@ -259,24 +313,32 @@ fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
     let Some(base) = pool.base() else {
         return Err(libc::EFAULT);
     };
-    let mut iovs: [libc::iovec; BATCH] = core::array::from_fn(|_| libc::iovec::zeroed());
+    // Each frame behind its virtio-net header, if there is one.
+    let mut iovs: [[libc::iovec; 2]; BATCH] =
+        core::array::from_fn(|_| [libc::iovec::zeroed(), libc::iovec::zeroed()]);
+    let mut vnets = [VNET_HEADER_NONE; BATCH];
+    let parts = if vnet_header { 2 } else { 1 };
     let mut addresses: [libc::sockaddr_ll; BATCH] =
         core::array::from_fn(|_| libc::sockaddr_ll::zeroed());
     let mut controls = [Control([0; CONTROL_LEN]); BATCH];
     let mut messages: [libc::mmsghdr; BATCH] = core::array::from_fn(|_| libc::mmsghdr::zeroed());
     for k in 0..count {
         let offset = usize::from(indices[k]) * capacity;
-        // SAFETY: `base` starts storage of at least N * capacity bytes
-        // (checked by `base`) and the index is below N, so the buffer is
-        // inside it; the pool lends each index once, so no two iovecs
-        // overlap and nothing else touches these buffers during the call.
-        iovs[k].iov_base = unsafe { base.add(offset) }.cast();
-        iovs[k].iov_len = capacity;
+        let frame = libc::iovec {
+            // SAFETY: `base` starts storage of at least N * capacity
+            // bytes (checked by `base`) and the index is below N, so the
+            // buffer is inside it; the pool lends each index once, so no
+            // two iovecs overlap and nothing else touches these buffers
+            // during the call.
+            iov_base: unsafe { base.add(offset) }.cast(),
+            iov_len: capacity,
+        };
+        iovs[k] = frame_parts(vnet_header.then_some(&mut vnets[k]), frame);
         let header = &mut messages[k].msg_hdr;
         header.msg_name = (&raw mut addresses[k]).cast();
         header.msg_namelen = core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        header.msg_iov = &raw mut iovs[k];
-        header.msg_iovlen = 1;
+        header.msg_iov = iovs[k].as_mut_ptr();
+        header.msg_iovlen = parts;
         header.msg_control = (&raw mut controls[k]).cast();
         header.msg_controllen = CONTROL_LEN as _;
     }
@@ -301,8 +363,17 @@ fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
         let header = &messages[k].msg_hdr;
         let aux = auxdata(&controls[k], header.msg_controllen as usize);
         let status = aux.map_or(0, |aux| aux.tp_status);
+        let len = messages[k].msg_len as usize;
+        let (len, vnet) = match vnet_header {
+            true => (
+                len.saturating_sub(VNET_HEADER_LEN),
+                VnetHeader::parse(&vnets[k]),
+            ),
+            false => (len, None),
+        };
         arrivals[k] = Arrival {
-            len: messages[k].msg_len as usize,
+            len,
+            vnet,
             truncated: header.msg_flags & libc::MSG_TRUNC != 0,
             outgoing: addresses[k].sll_pkttype == libc::PACKET_OUTGOING,
             status,
@@ -310,6 +381,21 @@ fn receive_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
         };
     }
     Ok(received)
+}
+
+/// The vectors of one message: the frame, behind its virtio-net header
+/// if there is one (the second vector unused otherwise).
+fn frame_parts(vnet: Option<&mut [u8; VNET_HEADER_LEN]>, frame: libc::iovec) -> [libc::iovec; 2] {
+    match vnet {
+        Some(vnet) => {
+            let vnet = libc::iovec {
+                iov_base: vnet.as_mut_ptr().cast(),
+                iov_len: VNET_HEADER_LEN,
+            };
+            [vnet, frame]
+        }
+        None => [frame, libc::iovec::zeroed()],
+    }
 }
 
 /// The `PACKET_AUXDATA` message among the first `len` bytes of control
@@ -374,25 +460,42 @@ fn auxdata_in(bytes: &[u8]) -> Option<libc::tpacket_auxdata> {
 /// `sendmmsg`; returns how many it took, or the `errno` of the first.
 fn send_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
     fd: BorrowedFd<'_>,
+    vnet_header: bool,
     pool: &mut Pool<S, N>,
 ) -> Result<usize, i32> {
     let count = pool.queued.len().min(BATCH);
     let capacity = pool.frame_capacity;
+    // What the kernel is to finish or cut, per frame, written first:
+    // the frames' TCP checksum fields change.
+    let mut vnets = [VNET_HEADER_NONE; BATCH];
+    if vnet_header {
+        for (k, vnet) in vnets.iter_mut().enumerate().take(count) {
+            let index = pool.queued.peek(k).unwrap_or(0);
+            let (len, size) = (pool.len_of(index), pool.segment_size_of(index));
+            let frame = pool.slot(index);
+            let len = len.min(frame.len());
+            *vnet = vnet::tx_header(&mut frame[..len], size);
+        }
+    }
     let Some(base) = pool.base() else {
         return Err(libc::EFAULT);
     };
-    let mut iovs: [libc::iovec; BATCH] = core::array::from_fn(|_| libc::iovec::zeroed());
+    let mut iovs: [[libc::iovec; 2]; BATCH] =
+        core::array::from_fn(|_| [libc::iovec::zeroed(), libc::iovec::zeroed()]);
     let mut messages: [libc::mmsghdr; BATCH] = core::array::from_fn(|_| libc::mmsghdr::zeroed());
     for k in 0..count {
         let index = pool.queued.peek(k).unwrap_or(0);
         let offset = usize::from(index) * capacity;
-        // SAFETY: as in `receive_batch`: the buffer lies inside the
-        // storage checked by `base`; the kernel only reads it.
-        iovs[k].iov_base = unsafe { base.add(offset) }.cast();
-        iovs[k].iov_len = pool.len_of(index).min(capacity);
+        let frame = libc::iovec {
+            // SAFETY: as in `receive_batch`: the buffer lies inside the
+            // storage checked by `base`; the kernel only reads it.
+            iov_base: unsafe { base.add(offset) }.cast(),
+            iov_len: pool.len_of(index).min(capacity),
+        };
+        iovs[k] = frame_parts(vnet_header.then_some(&mut vnets[k]), frame);
         // No address: a bound packet socket sends out of its interface.
-        messages[k].msg_hdr.msg_iov = &raw mut iovs[k];
-        messages[k].msg_hdr.msg_iovlen = 1;
+        messages[k].msg_hdr.msg_iov = iovs[k].as_mut_ptr();
+        messages[k].msg_hdr.msg_iovlen = if vnet_header { 2 } else { 1 };
     }
     // SAFETY: `messages[..count]` are valid headers whose iovecs point to
     // live frames of the lengths given, unused by anything else until the
@@ -414,9 +517,13 @@ fn send_batch<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
 /// Hands the queued frames to the kernel until it would block; frames it
 /// refuses (link down, too long, dropped by the queueing discipline) are
 /// dropped and counted.
-fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(fd: BorrowedFd<'_>, pool: &mut Pool<S, N>) {
+fn flush<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize>(
+    fd: BorrowedFd<'_>,
+    vnet_header: bool,
+    pool: &mut Pool<S, N>,
+) {
     while pool.queued.len() > 0 {
-        match send_batch(fd, pool) {
+        match send_batch(fd, vnet_header, pool) {
             // Only an empty batch sends nothing; leave rather than spin.
             Ok(0) => break,
             Ok(sent) => pool.sent(sent),
@@ -519,12 +626,13 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
     /// [`nic::Error::Os`] when nothing was lent before it.
     fn rx<R: Recv<Self>>(&mut self, max: usize, mut receiver: R) -> nic::Result<usize> {
         let fd = self.fd.as_fd();
+        let vnet = self.vnet_header;
         let mut count = 0;
         let mut failure = None;
         let mut arrivals = [Arrival::default(); BATCH];
         while count < max {
             if self.pool.free.len() == 0 {
-                flush(fd, &mut self.pool);
+                flush(fd, vnet, &mut self.pool);
             }
             // Free buffers for this batch, each taken once.
             let mut indices = [0u16; BATCH];
@@ -540,7 +648,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
                 break;
             }
             let received =
-                match receive_batch(fd, &mut self.pool, &indices[..wanted], &mut arrivals) {
+                match receive_batch(fd, &mut self.pool, vnet, &indices[..wanted], &mut arrivals) {
                     Ok(received) => received,
                     Err(errno) => {
                         if !would_block(errno) && count == 0 {
@@ -564,12 +672,22 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
                 let arrival = arrivals[k];
                 let stats = &mut self.pool.stats;
                 stats.rx_frames += 1;
-                if arrival.status & libc::TP_STATUS_CSUMNOTREADY != 0 {
-                    stats.rx_partial_checksum += 1;
+                let mut capabilities = capabilities(arrival.status);
+                let mut partial = arrival.status & libc::TP_STATUS_CSUMNOTREADY != 0;
+                if let Some(header) = arrival.vnet {
+                    // Either report may say "nothing to verify".
+                    let offloaded = header.capabilities();
+                    if offloaded.tcp.rx == ChecksumMode::Offloaded {
+                        capabilities.tcp.rx = ChecksumMode::Offloaded;
+                        capabilities.udp.rx = ChecksumMode::Offloaded;
+                    }
+                    partial |= header.partial_checksum();
+                    stats.rx_segmented += u64::from(header.segmented());
                 }
+                stats.rx_partial_checksum += u64::from(partial);
                 let info = Info {
                     timestamp,
-                    capabilities: capabilities(arrival.status),
+                    capabilities,
                 };
                 self.pool.lend(index, len, info, |handle, payload| {
                     receiver.receive(Packet { handle, payload })
@@ -581,7 +699,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
                 break;
             }
         }
-        flush(fd, &mut self.pool);
+        flush(fd, vnet, &mut self.pool);
         match failure {
             Some(errno) => Err(nic::Error::Os(errno)),
             None => Ok(count),
@@ -592,7 +710,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
     /// queued in them (and any queued before), a batch per `sendmmsg`.
     fn tx<T: Send<Self>>(&mut self, max: usize, sender: T) -> nic::Result<usize> {
         let fd = self.fd.as_fd();
-        Ok(self.pool.send(max, |pool| flush(fd, pool), sender))
+        let vnet = self.vnet_header;
+        Ok(self.pool.send(max, |pool| flush(fd, vnet, pool), sender))
     }
 }
 

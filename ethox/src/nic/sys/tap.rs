@@ -337,6 +337,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for TapDevice<S, N> {
                     continue;
                 };
                 self.pool.stats.rx_partial_checksum += u64::from(header.partial_checksum());
+                self.pool.stats.rx_segmented += u64::from(header.segmented());
                 info.capabilities = header.capabilities();
                 len.saturating_sub(VNET_HEADER_LEN)
             } else {
