@@ -23,9 +23,9 @@
 #   - +offload: the TAP with the kernel's offloads taken (`--offload`:
 #     virtio-net headers, 64 KiB buffers; the kernel hands ethox its TCP
 #     unsegmented and cuts ethox's, checksums left unfinished both ways),
-#     for the TAP and for io_uring on it; for the raw socket
-#     (`PACKET_VNET_HDR`), with the kernel's end of the veth keeping its
-#     offloads.
+#     for the TAP and for io_uring on it; for the raw socket and
+#     io_uring on it (`PACKET_VNET_HDR`), with the kernel's end of the
+#     veth keeping its offloads.
 # * HTTP: wrk (one thread, 100 keep-alive connections) against ethox's
 #   `httpd` (128-byte body) on each backend, and against
 #   nginx (one worker, the same 128-byte body from a file) across a veth
@@ -185,6 +185,10 @@ ethox_backends() {
     local uring=(--nic uring --iface veth-e --ip4 10.0.1.2/24 --ip6 none)
     ethox_run "uring-raw:kernel-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --
     ethox_run "uring-raw:ethox-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" -- -R
+    ip netns exec "$rk" ethtool -K veth-k tso on gso on gro on >/dev/null
+    ethox_run "uring-raw+offload:kernel-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --offload --
+    ethox_run "uring-raw+offload:ethox-sends" "$re" "$rk" 10.0.1.2 "${uring[@]}" --offload -- -R
+    ip netns exec "$rk" ethtool -K veth-k tso off gso off gro off >/dev/null
     # AF_XDP frames carry no note of an unfinished checksum: the kernel's
     # end finishes its own (shared/PLATFORM.md).
     ip netns exec "$rk" ethtool -K veth-k tx-checksumming off >/dev/null

@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use ethox::nic::memory::{MemoryFrame, MemoryHandle};
 use ethox::nic::sys::{
-    self, RawSocket, SysStats, TapDevice, TapOptions, VNET_HEADER_NONE, VnetHeader, vnet,
+    self, RawOptions, RawSocket, SysStats, TapDevice, TapOptions, VNET_HEADER_NONE, VnetHeader,
+    vnet,
 };
 use ethox::nic::{self, Capabilities, Device, Handle, Info, Packet, Recv, Send};
+use ethox::wire::ChecksumMode;
 use ethox::wire::EthernetAddress;
 
 use crate::Error;
@@ -99,14 +101,15 @@ pub struct Config {
     /// its buffers (see [`UringNic::close`]). Off by default, since the
     /// device may move between threads.
     pub single_thread: bool,
-    /// TAP only: exchange virtio-net headers with the kernel and take its
-    /// offloads, as [`TapOptions::offload`] describes: checksums a local
-    /// sender left unfinished arrive marked offloaded, and with a
-    /// `frame_size` of 65535 the kernel hands over TCP segments of up to
-    /// 64 KiB unsegmented ([`UringStats::rx_segmented`]), which cuts the
-    /// per-frame work of both sides for bulk TCP. Off by default: the
-    /// buffers then need 64 KiB each, so fewer of them make sense (512
-    /// take 32 MiB).
+    /// Exchange virtio-net headers with the kernel and take its offloads,
+    /// as [`TapOptions::offload`] and [`RawOptions::offload`] describe
+    /// (a TAP with `IFF_VNET_HDR`, a packet socket with
+    /// `PACKET_VNET_HDR`): checksums a local sender left unfinished
+    /// arrive marked offloaded, and with a `frame_size` of 65535 TCP
+    /// crosses in segments of up to 64 KiB both ways
+    /// ([`UringStats::rx_segmented`]), which cuts the per-frame work of
+    /// both sides for bulk TCP. Off by default: the buffers then need
+    /// 64 KiB each, so fewer of them make sense (512 take 32 MiB).
     pub offload: bool,
 }
 
@@ -360,19 +363,23 @@ impl UringNic {
     /// Needs `CAP_NET_RAW`.
     pub fn open_packet(name: &str, config: &Config) -> Result<Self, Error> {
         config.check()?;
-        let socket = RawSocket::open(name, vec![0; config.frame_size])?;
-        Self::new(File::Packet(socket), Medium::Packet, false, config)
+        let options = RawOptions {
+            offload: config.offload,
+        };
+        let socket = RawSocket::open_with(name, options, vec![0; config.frame_size])?;
+        let vnet_header = socket.vnet_header();
+        Self::new(File::Packet(socket), Medium::Packet, vnet_header, config)
     }
 
     /// Drives the caller's `fd` as `medium` says. For [`Medium::Packet`]
     /// the socket must be bound to an interface; without `PACKET_AUXDATA`
     /// every checksum is the stack's to verify. With
-    /// [`Config::offload`], a [`Medium::Tap`] descriptor's frames carry a
-    /// virtio-net header (a TAP opened with `IFF_VNET_HDR`).
+    /// [`Config::offload`] the descriptor's frames carry a virtio-net
+    /// header (a TAP opened with `IFF_VNET_HDR`, a socket with
+    /// `PACKET_VNET_HDR`).
     pub fn from_fd(fd: OwnedFd, medium: Medium, config: &Config) -> Result<Self, Error> {
         config.check()?;
-        let vnet_header = config.offload && medium == Medium::Tap;
-        Self::new(File::Fd(fd), medium, vnet_header, config)
+        Self::new(File::Fd(fd), medium, config.offload, config)
     }
 
     fn new(file: File, medium: Medium, vnet_header: bool, config: &Config) -> Result<Self, Error> {
@@ -474,13 +481,10 @@ impl UringNic {
         self.medium
     }
 
-    /// Whether the kernel hands over unsegmented TCP: a TAP opened with
-    /// [`Config::offload`] and a `frame_size` of 65535.
+    /// Whether TCP crosses unsegmented: [`Config::offload`] and a
+    /// `frame_size` of 65535.
     pub fn segmentation_offload(&self) -> bool {
-        match &self.file {
-            File::Tap(tap) => tap.segmentation_offload(),
-            _ => false,
-        }
+        self.shape.vnet > 0 && self.shape.capacity >= sys::SEGMENTATION_FRAME_CAPACITY
     }
 
     /// The largest frame a buffer holds.
@@ -726,41 +730,45 @@ impl UringNic {
     /// A received frame's final length and capabilities, or `None` if it
     /// is dropped (counted).
     fn finish_frame(&mut self, slot: u16, len: usize) -> Option<(usize, Capabilities)> {
-        if self.medium == Medium::Tap {
-            if self.shape.headroom == 0 {
-                // The kernel finishes every checksum before a frame
-                // reaches a TAP without offloads, as for TapDevice.
-                return Some((len, Capabilities::SOFTWARE));
+        let (len, mut capabilities) = match self.medium {
+            // The kernel finishes every checksum before a frame reaches a
+            // TAP without offloads, as for TapDevice.
+            Medium::Tap => (len, Capabilities::SOFTWARE),
+            Medium::Packet => {
+                let control_len = usize::from(self.controls.get(usize::from(slot)).copied()?);
+                let (control, frame) = self.ring.parts(slot, control_len)?;
+                match sys::finish_packet(control, frame, len) {
+                    Some((len, capabilities, unfinished)) => {
+                        self.stats.rx_partial_checksum += u64::from(unfinished);
+                        (len, capabilities)
+                    }
+                    None => {
+                        self.stats.rx_too_large += 1;
+                        return None;
+                    }
+                }
             }
-            let control_len = usize::from(self.controls.get(usize::from(slot)).copied()?);
-            let (header, _) = self.ring.parts(slot, control_len)?;
-            let Some(header) = VnetHeader::parse(header) else {
-                // Shorter than its header: nothing arrived.
-                self.stats.rx_errors += 1;
-                return None;
-            };
-            self.stats.rx_partial_checksum += u64::from(header.partial_checksum());
+        };
+        if let Some(header) = self.ring.vnet_header(slot) {
+            let header = VnetHeader::parse(&header)?;
+            // Either report may say "nothing to verify".
+            if header.capabilities().tcp.rx == ChecksumMode::Offloaded {
+                capabilities.tcp.rx = ChecksumMode::Offloaded;
+                capabilities.udp.rx = ChecksumMode::Offloaded;
+            }
+            // A packet socket's control message counted it already.
+            if self.medium == Medium::Tap {
+                self.stats.rx_partial_checksum += u64::from(header.partial_checksum());
+            }
             self.stats.rx_segmented += u64::from(header.segmented());
-            return Some((len, header.capabilities()));
         }
-        let control_len = usize::from(self.controls.get(usize::from(slot)).copied()?);
-        let (control, frame) = self.ring.parts(slot, control_len)?;
-        match sys::finish_packet(control, frame, len) {
-            Some((len, capabilities, unfinished)) => {
-                self.stats.rx_partial_checksum += u64::from(unfinished);
-                Some((len, capabilities))
-            }
-            None => {
-                self.stats.rx_too_large += 1;
-                None
-            }
-        }
+        Some((len, capabilities))
     }
 
     /// The virtio-net header to send the `len`-byte frame in `slot`
     /// behind (TAPs with offloads; ignored by others).
     fn tx_header(&mut self, slot: u16, len: usize) -> [u8; sys::VNET_HEADER_LEN] {
-        if self.medium != Medium::Tap || self.shape.headroom == 0 {
+        if self.shape.vnet == 0 {
             return VNET_HEADER_NONE;
         }
         let segment_size = self

@@ -42,8 +42,9 @@
 //!   `PACKET_AUXDATA`, which the receives collect as control messages, and
 //!   such frames are lent with those checksums reported as offloaded (as
 //!   `RawSocket` does; counted in [`UringStats::rx_partial_checksum`]).
-//! * **Offloads.** A TAP opened with [`Config::offload`] puts a virtio-net
-//!   header before every frame, in the slot's headroom, both ways (see
+//! * **Offloads.** A TAP or packet socket opened with [`Config::offload`]
+//!   puts a virtio-net header before every frame, in the last bytes of
+//!   the slot's headroom, both ways (see
 //!   [`ethox::nic::vnet`]): the kernel's TCP arrives in segments of up to
 //!   64 KiB ([`UringStats::rx_segmented`]) with checksums left
 //!   unfinished, and the stack's TCP leaves its checksums and the cutting

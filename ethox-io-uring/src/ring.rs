@@ -101,23 +101,28 @@ pub(crate) struct Shape {
     pub count: usize,
     pub capacity: usize,
     pub headroom: usize,
+    /// The last bytes of the headroom, right before the frame, that hold
+    /// its virtio-net header (0: frames carry none).
+    pub vnet: usize,
     pub stride: usize,
 }
 
 impl Shape {
-    /// `count` slots for frames of `capacity` bytes on `medium` (a TAP's
-    /// frames behind a virtio-net header if `vnet_header`), each starting
-    /// on a 64-byte boundary.
+    /// `count` slots for frames of `capacity` bytes on `medium` (behind a
+    /// virtio-net header if `vnet_header`), each starting on a 64-byte
+    /// boundary.
     pub fn new(medium: Medium, count: usize, capacity: usize, vnet_header: bool) -> Shape {
-        let headroom = match medium {
-            Medium::Tap if vnet_header => VNET_HEADER_LEN,
-            Medium::Tap => 0,
-            Medium::Packet => RECVMSG_OUT_LEN + CONTROL_LEN,
-        };
+        let vnet = if vnet_header { VNET_HEADER_LEN } else { 0 };
+        let headroom = vnet
+            + match medium {
+                Medium::Tap => 0,
+                Medium::Packet => RECVMSG_OUT_LEN + CONTROL_LEN,
+            };
         Shape {
             count,
             capacity,
             headroom,
+            vnet,
             stride: (headroom + capacity + 1).next_multiple_of(64),
         }
     }
@@ -581,14 +586,34 @@ impl Ring {
             unsafe { core::slice::from_raw_parts_mut(self.slot_base(slot), headroom + capacity) };
         let (head, frame) = bytes.split_at_mut(headroom);
         let control = match self.medium {
-            // The virtio-net header, if any.
-            Medium::Tap => &head[..control_len.min(head.len())],
+            Medium::Tap => &[],
             Medium::Packet => match head.get(RECVMSG_OUT_LEN..) {
                 Some(control) => &control[..control_len.min(control.len())],
                 None => &[],
             },
         };
         Some((control, frame))
+    }
+
+    /// The virtio-net header before `slot`'s frame, if frames carry one
+    /// and the device owns the slot.
+    pub fn vnet_header(&self, slot: u16) -> Option<[u8; VNET_HEADER_LEN]> {
+        if self.shape.vnet != VNET_HEADER_LEN || self.owner(slot)? != Owner::Device {
+            return None;
+        }
+        let at = self.shape.headroom - VNET_HEADER_LEN;
+        let mut header = [0; VNET_HEADER_LEN];
+        // SAFETY: the slot is below `count` (it has an owner) and its
+        // headroom lies in the buffers region; the device owns it, so the
+        // kernel does not write it now. Read as bytes, into a copy.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.slot_base(slot).add(at),
+                header.as_mut_ptr(),
+                VNET_HEADER_LEN,
+            );
+        }
+        Some(header)
     }
 
     /// Pushes `entry`, which names memory of this ring.
@@ -629,8 +654,10 @@ impl Ring {
         } = self.shape;
         // SAFETY: the device owns the slot, which is below `count`.
         let base = unsafe { self.slot_base(slot) };
-        // SAFETY: `headroom <= stride`: the frame area starts inside the slot.
-        let frame = unsafe { base.add(headroom) };
+        // SAFETY: `headroom <= stride` and `vnet <= headroom`: the
+        // virtio-net header (if any) and the frame area start inside the
+        // slot.
+        let start = unsafe { base.add(headroom - self.shape.vnet) };
         let entry = match self.medium {
             // The header (if any) and the frame, in one read from the
             // slot's start, as the multishot read puts them.
@@ -652,9 +679,11 @@ impl Ring {
                 // be read with an earlier frame's.
                 unsafe {
                     core::ptr::write_bytes(base.add(RECVMSG_OUT_LEN), 0, CONTROL_LEN);
+                    // The payload: the virtio-net header (if any) and the
+                    // frame, where the multishot receive puts them too.
                     (*header).iov = libc::iovec {
-                        iov_base: frame.cast(),
-                        iov_len: capacity,
+                        iov_base: start.cast(),
+                        iov_len: self.shape.vnet + capacity,
                     };
                     let msg = &mut (*header).msg;
                     msg.msg_name = core::ptr::null_mut();
@@ -763,27 +792,24 @@ impl Ring {
         if self.owner(slot) != Some(Owner::Device) || len > self.shape.capacity {
             return false;
         }
-        let headroom = self.shape.headroom;
-        // SAFETY: the device owns the slot, below `count`.
-        let base = unsafe { self.slot_base(slot) };
-        // SAFETY: the frame area of `capacity` bytes starts `headroom`
-        // bytes into the slot.
-        let frame = unsafe { base.add(headroom) };
+        let Shape {
+            headroom,
+            vnet: prefix,
+            ..
+        } = self.shape;
+        // SAFETY: the device owns the slot, below `count`; the virtio-net
+        // header (if any) takes the last `prefix <= headroom` bytes of the
+        // headroom, right before the frame area.
+        let start = unsafe { self.slot_base(slot).add(headroom - prefix) };
+        // SAFETY: the device owns the slot: nothing in flight reads or
+        // writes its headroom. `prefix` is 0 or the header's length.
+        unsafe { core::ptr::copy_nonoverlapping(vnet.as_ptr(), start, prefix.min(vnet.len())) };
+        let len = (prefix + len) as u32;
         let entry = match self.medium {
-            Medium::Tap => {
-                // SAFETY: the device owns the slot: nothing in flight
-                // reads or writes its headroom, which holds the
-                // virtio-net header if there is one (`headroom` is then
-                // its length, else 0).
-                unsafe {
-                    core::ptr::copy_nonoverlapping(vnet.as_ptr(), base, headroom.min(vnet.len()))
-                };
-                let len = (headroom + len) as u32;
-                match self.chunk(slot) {
-                    Some(index) => opcode::WriteFixed::new(Fixed(0), base, len, index).build(),
-                    None => opcode::Write::new(Fixed(0), base, len).build(),
-                }
-            }
+            Medium::Tap => match self.chunk(slot) {
+                Some(index) => opcode::WriteFixed::new(Fixed(0), start, len, index).build(),
+                None => opcode::Write::new(Fixed(0), start, len).build(),
+            },
             // MSG_DONTWAIT: with the socket's send buffer full, io_uring
             // would park the send and retry it later while the sends
             // behind it go out at once, reordering the frames (a TCP peer
@@ -791,7 +817,7 @@ impl Ring {
             // last datagrams after the end of the test). Refused now, the
             // frame is dropped and counted, as a full NIC queue drops,
             // and the order holds.
-            Medium::Packet => opcode::Send::new(Fixed(0), frame, len as u32)
+            Medium::Packet => opcode::Send::new(Fixed(0), start, len)
                 .flags(libc::MSG_DONTWAIT)
                 .build(),
         };
@@ -1009,11 +1035,7 @@ impl Ring {
         let (len, msg_flags, control_len) = match (self.medium, multishot) {
             // A header first, if the TAP has offloads on (a shorter
             // result is an empty frame, dropped as a runt by the device).
-            (Medium::Tap, _) => (
-                result.saturating_sub(self.shape.headroom),
-                0,
-                self.shape.headroom,
-            ),
+            (Medium::Tap, _) => (result.saturating_sub(self.shape.vnet), 0, 0),
             (Medium::Packet, true) => {
                 let Some((_, _)) = self.parts(slot, 0) else {
                     return Completion::Bogus;
@@ -1026,7 +1048,12 @@ impl Ring {
                 let field = |at: usize| {
                     u32::from_ne_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])
                 };
-                (field(8) as usize, field(12) as i32, field(4) as usize)
+                let payload = field(8) as usize;
+                (
+                    payload.saturating_sub(self.shape.vnet),
+                    field(12) as i32,
+                    field(4) as usize,
+                )
             }
             (Medium::Packet, false) => match self.header(usize::from(slot)) {
                 // SAFETY: the receive that used this header completed, so
@@ -1035,7 +1062,7 @@ impl Ring {
                 #[allow(clippy::unnecessary_cast)]
                 Some(header) => unsafe {
                     (
-                        result,
+                        result.saturating_sub(self.shape.vnet),
                         (*header).msg.msg_flags,
                         (*header).msg.msg_controllen as usize,
                     )

@@ -62,7 +62,7 @@ pub const LINK_FLAGS: &[Flag] = &[
     Flag {
         name: "--offload",
         value: "",
-        help: "tap, uring-tap, raw: take the kernel's checksum and \
+        help: "tap, raw, uring, uring-tap: take the kernel's checksum and \
                segmentation offloads (virtio-net headers, 64 KiB buffers): \
                bulk TCP crosses in segments of up to 64 KiB both ways",
         default: "",

@@ -353,12 +353,7 @@ pub fn open_with_mtu<R: StackRunner>(
     runner: R,
 ) -> Result<R::Output, String> {
     let mut frame = mtu.map_or(FRAME, |mtu| mtu.saturating_add(FRAME - 1500));
-    if link.offload
-        && matches!(
-            link.nic,
-            NicKind::Tap(_) | NicKind::UringTap(_) | NicKind::Raw(_)
-        )
-    {
+    if link.offload && !matches!(link.nic, NicKind::Xdp(_)) {
         // Room for the kernel's unsegmented TCP.
         frame = frame.max(SEGMENTATION_FRAME_CAPACITY);
     }
@@ -410,6 +405,12 @@ pub fn open_with_mtu<R: StackRunner>(
             Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))
         }
         NicKind::Xdp(name) => {
+            if link.offload {
+                return Err(format!(
+                    "AF_XDP socket on {name}: --offload needs virtio-net headers, \
+                     which AF_XDP frames do not carry"
+                ));
+            }
             let nic = XdpDevice::open(name, ethox_afxdp::Config::default())
                 .map_err(|err| format!("AF_XDP socket on {name}: {err}"))?;
             Ok(runner.run(Stack::new(nic, link, sizes, tcp_config)?))

@@ -109,8 +109,8 @@ impl Net {
     /// [`veth`](Self::veth) with the kernel's end keeping its offloads
     /// (it hands over unsegmented TCP) and ethox's socket taking them
     /// (`--offload`).
-    fn veth_offloaded(tag: &str) -> Net {
-        let mut net = Net::veth_setup(tag, "raw", true);
+    fn veth_offloaded(tag: &str, kind: &str) -> Net {
+        let mut net = Net::veth_setup(tag, kind, true);
         net.nic.push("--offload".into());
         net
     }
@@ -505,7 +505,15 @@ fn raw_offload_kernel_client_and_server() {
     if !can_run(&["ip", "iperf3", "ethtool", "ss"]) {
         return;
     }
-    every_way_unsegmented(&Net::veth_offloaded("ip3-rawof"), "veth-k");
+    every_way_unsegmented(&Net::veth_offloaded("ip3-rawof", "raw"), "veth-k");
+}
+
+#[test]
+fn uring_raw_offload_kernel_client_and_server() {
+    if !can_run(&["ip", "iperf3", "ethtool", "ss"]) {
+        return;
+    }
+    every_way_unsegmented(&Net::veth_offloaded("ip3-urof2", "uring"), "veth-k");
 }
 
 #[test]
