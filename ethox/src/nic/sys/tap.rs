@@ -24,6 +24,10 @@ pub struct TapOptions {
     /// offload, `TUN_F_TSO4 | TUN_F_TSO6`). The stack takes such a segment
     /// as one, which saves the kernel and the stack the per-frame work
     /// of the other 40-odd.
+    ///
+    /// Checksums left to the kernel are not checked by anyone: a
+    /// [`FaultInjector`](crate::nic::fault::FaultInjector) corrupting
+    /// frames of such a device damages data unnoticed.
     pub offload: bool,
 }
 
