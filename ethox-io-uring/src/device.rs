@@ -13,7 +13,6 @@ use ethox::nic::sys::{
     vnet,
 };
 use ethox::nic::{self, Capabilities, Device, Handle, Info, Packet, Recv, Send};
-use ethox::wire::ChecksumMode;
 use ethox::wire::EthernetAddress;
 
 use crate::Error;
@@ -751,11 +750,7 @@ impl UringNic {
         };
         if let Some(header) = self.ring.vnet_header(slot) {
             let header = VnetHeader::parse(&header)?;
-            // Either report may say "nothing to verify".
-            if header.capabilities().tcp.rx == ChecksumMode::Offloaded {
-                capabilities.tcp.rx = ChecksumMode::Offloaded;
-                capabilities.udp.rx = ChecksumMode::Offloaded;
-            }
+            capabilities = header.add_to(capabilities);
             // A packet socket's control message counted it already.
             if self.medium == Medium::Tap {
                 self.stats.rx_partial_checksum += u64::from(header.partial_checksum());

@@ -216,7 +216,14 @@ impl VnetHeader {
     /// What is left for the stack: TCP and UDP checksums are offloaded
     /// when the kernel verified them or left them unfinished.
     pub fn capabilities(&self) -> Capabilities {
-        let mut capabilities = Capabilities::SOFTWARE;
+        self.add_to(Capabilities::SOFTWARE)
+    }
+
+    /// `capabilities` (what another report about the frame said, such as
+    /// a packet socket's auxiliary data), with the TCP and UDP receive
+    /// checksums offloaded where this header says so too: either report
+    /// may say "nothing to verify".
+    pub fn add_to(&self, mut capabilities: Capabilities) -> Capabilities {
         if self.flags & (F_NEEDS_CSUM | F_DATA_VALID) != 0 {
             capabilities.tcp.rx = ChecksumMode::Offloaded;
             capabilities.udp.rx = ChecksumMode::Offloaded;

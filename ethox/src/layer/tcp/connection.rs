@@ -960,6 +960,11 @@ impl<C: CongestionControl> Connection<C> {
         }
     }
 
+    /// The options every segment repeats (timestamps, if negotiated).
+    fn repeated_options_len(&self) -> usize {
+        if self.timestamps { TIMESTAMPS_LEN } else { 0 }
+    }
+
     /// Feeds one received segment (already checked: ports, checksum) with
     /// its payload. `send` and `recv` are the application's buffers for
     /// this connection.
@@ -1663,7 +1668,12 @@ impl<C: CongestionControl> Connection<C> {
             // than our MSS) counts as the full-sized ones it stands for,
             // as if it had arrived cut: one 64 KiB segment is acknowledged
             // at once, not after the delay.
-            let segments = (len / self.rcv_mss.max(1)).max(1);
+            // (No division for the usual segment of one MSS or less.)
+            let segments = if len >= 2 * self.rcv_mss {
+                len / self.rcv_mss.max(1)
+            } else {
+                1
+            };
             self.unacked_segments = self
                 .unacked_segments
                 .saturating_add(u8::try_from(segments).unwrap_or(u8::MAX));
@@ -1883,7 +1893,7 @@ impl<C: CongestionControl> Connection<C> {
     ) -> Option<Transmit> {
         // Room for the options every segment repeats; SACK blocks vary and
         // poll_transmit trims for them.
-        let options = if self.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let options = self.repeated_options_len();
         let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
         self.rcv_buf = self.rcv_buf.max(recv.window());
         self.on_timers(now, send);
@@ -2381,8 +2391,7 @@ impl<C: CongestionControl> Connection<C> {
         let mut t = self.segment_at(now, self.snd_nxt, len, queued, recv)?;
         // Options beyond those every segment repeats (SACK blocks) are
         // copied into each cut segment too: each carries that much less.
-        let repeated =
-            crate::wire::tcp::HEADER_LEN + if self.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let repeated = crate::wire::tcp::HEADER_LEN + self.repeated_options_len();
         let extra = t.repr.buffer_len().saturating_sub(repeated);
         let size = seg_max.saturating_sub(extra).max(1);
         if t.repr.payload_len > size {

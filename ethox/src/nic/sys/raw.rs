@@ -675,12 +675,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Device for RawSocket<S, N> {
                 let mut capabilities = capabilities(arrival.status);
                 let mut partial = arrival.status & libc::TP_STATUS_CSUMNOTREADY != 0;
                 if let Some(header) = arrival.vnet {
-                    // Either report may say "nothing to verify".
-                    let offloaded = header.capabilities();
-                    if offloaded.tcp.rx == ChecksumMode::Offloaded {
-                        capabilities.tcp.rx = ChecksumMode::Offloaded;
-                        capabilities.udp.rx = ChecksumMode::Offloaded;
-                    }
+                    capabilities = header.add_to(capabilities);
                     partial |= header.partial_checksum();
                     stats.rx_segmented += u64::from(header.segmented());
                 }
