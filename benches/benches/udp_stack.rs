@@ -491,7 +491,30 @@ mod smoltcp_side {
     }
 }
 
+/// Runs one bench a fixed number of times without criterion, for
+/// counting instructions and cycles, which a shared machine disturbs far
+/// less than wall time: `UDP_STACK_FIXED=ethox/one-way:100000 perf stat -e
+/// instructions:u,cycles:u target/release/deps/udp_stack-HASH --bench`
+/// (a count of 0 measures the set-up alone).
+fn fixed_run(spec: &str) {
+    let (name, count) = spec.split_once(':').expect("NAME:COUNT");
+    let count: usize = count.parse().expect("a count");
+    let mut ethox = ethox_side::Pair::new();
+    let mut smol = smoltcp_side::Pair::new();
+    let run: &mut dyn FnMut() = match name {
+        "ethox/one-way" => &mut || ethox.one_way(),
+        "ethox/echo" => &mut || ethox.echo(),
+        "smoltcp/one-way" => &mut || smol.one_way(),
+        "smoltcp/echo" => &mut || smol.echo(),
+        _ => panic!("no bench {name}"),
+    };
+    (0..count).for_each(|_| run());
+}
+
 fn bench_udp_stack(c: &mut Criterion) {
+    if let Ok(spec) = std::env::var("UDP_STACK_FIXED") {
+        return fixed_run(&spec);
+    }
     let mut group = c.benchmark_group("udp_stack");
     group.throughput(Throughput::Elements(BATCH as u64));
 
