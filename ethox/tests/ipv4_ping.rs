@@ -392,19 +392,83 @@ fn gratuitous_arp_is_announced_and_updates_known_neighbors() {
     );
 }
 
+/// A and B at `now`, each knowing the other's hardware address: A's first
+/// `ping` went out as an ARP request, which B (answering with `idle`)
+/// learned A from and answered.
+fn resolved_pair(now: Instant, ping: &mut Pinger, idle: &mut Pinger) -> (Host, Host) {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    a.set_time(now);
+    b.set_time(now);
+    a.send(ping); // ARP request
+    carry(&mut a, &mut b);
+    b.receive(idle);
+    carry(&mut a, &mut b);
+    a.receive(ping);
+    (a, b)
+}
+
+/// The IP layer remembers its last IPv4 resolution (a host sending to one
+/// peer would otherwise resolve it for every packet); whatever it depended
+/// on changing must be seen by the very next packet.
+#[test]
+fn a_remembered_resolution_follows_the_arp_cache_addresses_and_routes() {
+    let mut idle = Pinger::new(A, 0);
+    let mut ping = Pinger::new(B, 100);
+    let (mut a, mut b) = resolved_pair(Instant::from_secs(1), &mut ping, &mut idle);
+    let dst_mac = |a: &mut Host| {
+        let frame = a.nic.drain_one(|f| f.to_vec()).unwrap();
+        while a.nic.drain_one(|_| ()).is_some() {}
+        EthernetAddress::from_bytes(&frame[..6]).unwrap()
+    };
+    assert_eq!(a.send(&mut ping), SLOTS);
+    assert_eq!(dst_mac(&mut a), EthernetAddress([2, 0, 0, 0, 0, 2]));
+    let hits = a.ip.arp_cache().stats().hits;
+    assert_eq!(a.send(&mut ping), SLOTS);
+    assert_eq!(dst_mac(&mut a), EthernetAddress([2, 0, 0, 0, 0, 2]));
+    assert_eq!(
+        a.ip.arp_cache().stats().hits,
+        hits + SLOTS as u64,
+        "a remembered answer counts as the lookup it saves"
+    );
+
+    // B moves to a new MAC and announces it: the next ping follows.
+    b.eth.set_addr(EthernetAddress([2, 0, 0, 0, 0, 0x22]));
+    assert!(b.ip.announce(B));
+    assert_eq!(b.send(&mut idle), 1);
+    carry(&mut b, &mut a);
+    a.receive(&mut ping);
+    assert_eq!(a.send(&mut ping), SLOTS);
+    assert_eq!(dst_mac(&mut a), EthernetAddress([2, 0, 0, 0, 0, 0x22]));
+
+    // Without its address on B's subnet, A has no route to B.
+    assert!(a.ip.remove_addr(IpAddr::V4(A)));
+    let elsewhere = Ipv4Addr::new(10, 9, 0, 1);
+    assert!(a.ip.add_addr(IpCidr::new(IpAddr::V4(elsewhere), 24).unwrap()));
+    assert_eq!(a.send(&mut ping), 0);
+    assert_eq!(ping.last_error, Some(ip::Error::Unreachable));
+
+    // A host route through B as its own gateway: pings go again, from
+    // the address A has now.
+    let via_b = Route::via(IpCidr::new(IpAddr::V4(B), 32).unwrap(), IpAddr::V4(B));
+    a.ip.routes_mut().add(via_b).unwrap();
+    assert_eq!(a.send(&mut ping), SLOTS);
+    let frame = a.nic.drain_one(|f| f.to_vec()).unwrap();
+    while a.nic.drain_one(|_| ()).is_some() {}
+    assert_eq!(frame[26..30], elsewhere.octets());
+    assert_eq!(frame[..6], [2, 0, 0, 0, 0, 0x22]);
+
+    // And without the route, nothing.
+    assert!(a.ip.routes_mut().remove(via_b.net, via_b.gateway));
+    assert_eq!(a.send(&mut ping), 0);
+    assert_eq!(ping.last_error, Some(ip::Error::Unreachable));
+}
+
 #[test]
 fn arp_entries_go_stale_are_revalidated_then_forgotten() {
-    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
     let mut idle = Pinger::new(A, 0);
     let mut ping = Pinger::new(B, 100);
     let t0 = Instant::from_secs(10);
-    a.set_time(t0);
-    b.set_time(t0);
-    a.send(&mut ping); // ARP request
-    carry(&mut a, &mut b);
-    b.receive(&mut idle);
-    carry(&mut a, &mut b);
-    a.receive(&mut ping);
+    let (mut a, mut b) = resolved_pair(t0, &mut ping, &mut idle);
     assert_eq!(
         a.send(&mut ping),
         8,

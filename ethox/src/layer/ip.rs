@@ -350,6 +350,27 @@ pub struct Endpoint<'a> {
     reassembler: Option<Reassembler<'a>>,
     groups: Slice<'a, GroupSlot>,
     state: IpState,
+    /// Changes (wrapping) whenever an address is added or removed.
+    addrs_generation: u32,
+    /// The last IPv4 destination resolved to a fresh hardware address:
+    /// a host sending to one peer resolves it again for every packet.
+    last_v4: Option<ResolvedV4>,
+}
+
+/// What [`Endpoint::resolve_v4`] found for one destination, and what it
+/// depended on: the answer stands while the addresses, the routes and the
+/// ARP cache are unchanged (their generations) and until the ARP entry
+/// ages or a route expires (`until`).
+#[derive(Debug, Clone, Copy)]
+struct ResolvedV4 {
+    dst: Ipv4Addr,
+    src: Ipv4Addr,
+    mac: EthernetAddress,
+    /// The ARP cache slot that answered, touched on every reuse as a
+    /// lookup would.
+    arp_slot: usize,
+    until: Instant,
+    generations: [u32; 3],
 }
 
 /// One slot of the multicast group table (storage for
@@ -514,6 +535,8 @@ impl<'a> Endpoint<'a> {
                 maybe_owed: false,
                 param_problem: None,
             },
+            addrs_generation: 0,
+            last_v4: None,
         }
     }
 
@@ -542,6 +565,7 @@ impl<'a> Endpoint<'a> {
         match self.addrs.iter_mut().find(|slot| slot.is_none()) {
             Some(slot) => {
                 *slot = Some(cidr);
+                self.addrs_generation = self.addrs_generation.wrapping_add(1);
                 true
             }
             None => false,
@@ -557,6 +581,7 @@ impl<'a> Endpoint<'a> {
         {
             Some(slot) => {
                 *slot = None;
+                self.addrs_generation = self.addrs_generation.wrapping_add(1);
                 true
             }
             None => false,
@@ -802,7 +827,36 @@ impl<'a> Endpoint<'a> {
 
     /// Where a packet to `dst` goes on the link: the hardware address,
     /// or what to do instead.
+    #[inline]
     fn resolve_v4(&mut self, dst: Ipv4Addr, now: Instant) -> Result<(Ipv4Addr, Resolved), Error> {
+        if let Some(last) = self.last_v4
+            && last.dst == dst
+            && now < last.until
+            && last.generations == self.generations()
+        {
+            self.arp.touch(last.arp_slot, now);
+            return Ok((last.src, Resolved::Mac(last.mac)));
+        }
+        self.resolve_v4_afresh(dst, now)
+    }
+
+    /// The generations of what an IPv4 resolution depends on.
+    #[inline]
+    fn generations(&self) -> [u32; 3] {
+        [
+            self.addrs_generation,
+            self.routes.generation(),
+            self.arp.generation(),
+        ]
+    }
+
+    /// [`resolve_v4`](Self::resolve_v4) without the remembered answer;
+    /// remembers a unicast destination's fresh hardware address.
+    fn resolve_v4_afresh(
+        &mut self,
+        dst: Ipv4Addr,
+        now: Instant,
+    ) -> Result<(Ipv4Addr, Resolved), Error> {
         match ipv4::classify(dst) {
             Ipv4Class::Broadcast => {
                 let src = self.v4_addrs().next().ok_or(Error::Unreachable)?.address();
@@ -823,28 +877,63 @@ impl<'a> Endpoint<'a> {
             }
             Ipv4Class::LinkLocal | Ipv4Class::Unicast => {}
         }
-        if self.has_v4(dst) {
-            return Err(Error::BadDestination);
+        // One pass over our addresses answers the three questions asked
+        // of every packet: is `dst` ours (refused), a subnet's directed
+        // broadcast (the first such subnet's address sends), or on a
+        // subnet's link (the first such address sends, as `v4_source`
+        // would pick).
+        let mut broadcast_from = None;
+        let mut on_link_from = None;
+        for cidr in self.v4_addrs() {
+            if cidr.address() == dst {
+                return Err(Error::BadDestination);
+            }
+            if broadcast_from.is_none() && cidr.is_subnet_broadcast(dst) {
+                broadcast_from = Some(cidr.address());
+            }
+            if on_link_from.is_none() && cidr.contains_addr(dst) {
+                on_link_from = Some(cidr.address());
+            }
         }
-        if let Some(cidr) = self.v4_addrs().find(|c| c.broadcast() == Some(dst)) {
-            return Ok((cidr.address(), Resolved::Mac(EthernetAddress::BROADCAST)));
+        if let Some(src) = broadcast_from {
+            return Ok((src, Resolved::Mac(EthernetAddress::BROADCAST)));
         }
         // On-link prefixes of our own addresses first, then the table.
-        let next_hop = if self.v4_addrs().any(|c| c.contains_addr(dst)) {
-            dst
-        } else {
-            let hop = self
-                .routes
-                .lookup(IpAddr::V4(dst), now)
-                .ok_or(Error::Unreachable)?;
-            match hop.neighbor(IpAddr::V4(dst)) {
-                IpAddr::V4(n) => n,
-                IpAddr::V6(_) => return Err(Error::Unreachable),
+        let (next_hop, src) = match on_link_from {
+            Some(src) => (dst, src),
+            None => {
+                let hop = self
+                    .routes
+                    .lookup(IpAddr::V4(dst), now)
+                    .ok_or(Error::Unreachable)?;
+                let next_hop = match hop.neighbor(IpAddr::V4(dst)) {
+                    IpAddr::V4(n) => n,
+                    IpAddr::V6(_) => return Err(Error::Unreachable),
+                };
+                (
+                    next_hop,
+                    self.v4_source(next_hop).ok_or(Error::Unreachable)?,
+                )
             }
         };
-        let src = self.v4_source(next_hop).ok_or(Error::Unreachable)?;
         let resolved = match self.arp.lookup(next_hop, now) {
-            Resolution::Known(mac) => Resolved::Mac(mac),
+            Resolution::Known(mac) => {
+                if let Some((arp_slot, fresh_until)) = self.arp.fresh_until(next_hop) {
+                    let until = match self.routes.next_deadline() {
+                        Some(expiry) => expiry.min(fresh_until),
+                        None => fresh_until,
+                    };
+                    self.last_v4 = Some(ResolvedV4 {
+                        dst,
+                        src,
+                        mac,
+                        arp_slot,
+                        until,
+                        generations: self.generations(),
+                    });
+                }
+                Resolved::Mac(mac)
+            }
             Resolution::Revalidate(mac) => {
                 self.state.revalidate = Some(IpAddr::V4(next_hop));
                 self.state.maybe_owed = true;
@@ -1007,6 +1096,7 @@ impl<'a> Endpoint<'a> {
     /// from router advertisements): a full table then takes new ones
     /// again, and [`next_deadline`](Self::next_deadline) moves on instead
     /// of staying in the past.
+    #[inline]
     fn expire_routes(&mut self, now: Instant) {
         if self.routes.next_deadline().is_some_and(|at| at <= now) {
             self.routes.remove_expired(now);
@@ -1016,6 +1106,7 @@ impl<'a> Endpoint<'a> {
     /// Drops timed-out reassemblies; owes a time exceeded error for one
     /// whose first fragment arrived (one at a time, rate-limited when
     /// sent).
+    #[inline]
     fn expire_fragments(&mut self, now: Instant) {
         let Some(reassembler) = self.reassembler.as_mut() else {
             return;
@@ -1023,6 +1114,17 @@ impl<'a> Endpoint<'a> {
         if reassembler.next_deadline().is_none_or(|at| at > now) {
             return;
         }
+        self.expire_fragments_due(now);
+    }
+
+    /// The rest of [`expire_fragments`](Self::expire_fragments), out of
+    /// line: a reassembly timing out is rare.
+    #[cold]
+    #[inline(never)]
+    fn expire_fragments_due(&mut self, now: Instant) {
+        let Some(reassembler) = self.reassembler.as_mut() else {
+            return;
+        };
         let owed = &mut self.state.owed_error;
         reassembler.expire(now, |key, quote| {
             let Some(quote) = quote.filter(|q| !q.is_empty()) else {

@@ -145,6 +145,9 @@ pub struct NeighborCache<'s, A> {
     slots: Slice<'s, Neighbor<A>>,
     config: NeighborConfig,
     stats: NeighborStats,
+    /// Changes whenever a mapping is added, replaced or removed: a user
+    /// of the table that remembers an answer checks it before reusing it.
+    generation: u32,
 }
 
 impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
@@ -158,6 +161,40 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
             slots,
             config,
             stats: NeighborStats::default(),
+            generation: 0,
+        }
+    }
+
+    /// A number that changes whenever a mapping is added, replaced or
+    /// removed (it wraps): equal values mean every answer
+    /// [`lookup`](Self::lookup) gave in between still stands, until its
+    /// entry ages ([`fresh_until`](Self::fresh_until)).
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Until when `addr`'s mapping, if known, answers lookups without a
+    /// revalidation, and the slot that holds it (for [`touch`](Self::touch)).
+    pub fn fresh_until(&self, addr: A) -> Option<(usize, Instant)> {
+        let index = self.find(addr)?;
+        match self.slots[index].state {
+            State::Known { confirmed_at, .. } => {
+                Some((index, confirmed_at.checked_add(self.config.lifetime)?))
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a use of the fresh mapping in `slot` at `now`, as a
+    /// [`lookup`](Self::lookup) answered from it would (its hit count and
+    /// its recency for eviction), for a caller that reused an answer under
+    /// an unchanged [`generation`](Self::generation).
+    #[inline]
+    pub fn touch(&mut self, slot: usize, now: Instant) {
+        if let Some(slot) = self.slots.get_mut(slot) {
+            slot.last_used = now;
+            self.stats.hits += 1;
         }
     }
 
@@ -197,6 +234,7 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
                 if age >= config.lifetime.saturating_add(config.grace) {
                     // Stale and unanswered: forget the mapping and start over.
                     slot.state = State::Incomplete { requested_at: now };
+                    self.generation = self.generation.wrapping_add(1);
                     self.stats.misses += 1;
                     self.stats.requests += 1;
                     return Resolution::Request;
@@ -250,6 +288,7 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
             state: State::Incomplete { requested_at: now },
             last_used: now,
         };
+        self.generation = self.generation.wrapping_add(1);
         self.stats.misses += 1;
         self.stats.requests += 1;
         Resolution::Request
@@ -297,6 +336,7 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
             confirmed_at: now,
             revalidated_at: None,
         };
+        self.generation = self.generation.wrapping_add(1);
         true
     }
 
@@ -318,6 +358,7 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
     pub fn remove(&mut self, addr: A) {
         if let Some(index) = self.find(addr) {
             self.slots[index] = Neighbor::EMPTY;
+            self.generation = self.generation.wrapping_add(1);
         }
     }
 
@@ -326,6 +367,7 @@ impl<'s, A: Copy + Eq> NeighborCache<'s, A> {
         for slot in self.slots.iter_mut() {
             *slot = Neighbor::EMPTY;
         }
+        self.generation = self.generation.wrapping_add(1);
     }
 
     /// The entries in use.

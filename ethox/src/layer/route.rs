@@ -230,6 +230,12 @@ pub struct Routes<'a> {
     /// Invariant: `slots[..len]` are all `Some`, `slots[len..]` all `None`.
     slots: Slice<'a, Option<Route>>,
     len: usize,
+    /// The earliest `expires_at` among the stored routes, kept current by
+    /// every change: the IP layer asks for it on every packet.
+    next_expiry: Option<Instant>,
+    /// Changes with every change to the table (see
+    /// [`generation`](Routes::generation)).
+    generation: u32,
 }
 
 impl<'a> Routes<'a> {
@@ -239,7 +245,12 @@ impl<'a> Routes<'a> {
         for slot in slots.iter_mut() {
             *slot = None;
         }
-        Routes { slots, len: 0 }
+        Routes {
+            slots,
+            len: 0,
+            next_expiry: None,
+            generation: 0,
+        }
     }
 
     /// The number of routes the storage can hold.
@@ -288,6 +299,7 @@ impl<'a> Routes<'a> {
         for existing in live.iter_mut().flatten() {
             if existing.net == route.net && existing.gateway == route.gateway {
                 *existing = route;
+                self.changed();
                 return Ok(());
             }
         }
@@ -295,10 +307,30 @@ impl<'a> Routes<'a> {
             Some(slot) => {
                 *slot = Some(route);
                 self.len += 1;
+                self.changed();
                 Ok(())
             }
             None => Err(RouteError::TableFull),
         }
+    }
+
+    fn earliest_expiry(&self) -> Option<Instant> {
+        self.iter().filter_map(|r| r.expires_at).min()
+    }
+
+    /// Records a change to the table: a new earliest expiry, a new
+    /// generation.
+    fn changed(&mut self) {
+        self.next_expiry = self.earliest_expiry();
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// A number that changes (wrapping) whenever a route is added, updated
+    /// or removed: equal values mean a [`lookup`](Self::lookup) answer
+    /// still stands, until the [`next_deadline`](Self::next_deadline).
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// Keeps the routes for which `keep` holds, in order; returns how many
@@ -321,6 +353,7 @@ impl<'a> Routes<'a> {
         }
         let dropped = self.len.saturating_sub(kept);
         self.len = kept;
+        self.changed();
         dropped
     }
 
@@ -344,8 +377,9 @@ impl<'a> Routes<'a> {
     /// The earliest expiry among the stored routes: when
     /// [`remove_expired`](Self::remove_expired) has work to do. It may
     /// already be past if expired routes were not removed yet.
+    #[inline]
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.iter().filter_map(|r| r.expires_at).min()
+        self.next_expiry
     }
 
     /// The next hop towards `dst` at `now`: the longest prefix among the

@@ -150,26 +150,31 @@ pub fn update_bytes(checksum: u16, old: &[u8], new: &[u8]) -> u16 {
 
 /// Sum of the IPv4 pseudo-header (RFC 793 / RFC 768): source, destination,
 /// zero, protocol, and the upper-layer length.
+#[inline]
 pub fn ipv4_pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u16 {
-    let s = src.octets();
-    let d = dst.octets();
-    let words = [
-        u16::from_be_bytes([s[0], s[1]]),
-        u16::from_be_bytes([s[2], s[3]]),
-        u16::from_be_bytes([d[0], d[1]]),
-        u16::from_be_bytes([d[2], d[3]]),
-        protocol as u16,
-        length,
-    ];
-    combine(&words)
+    // Each address read as one 32-bit number is its two 16-bit words
+    // weighted by 2^16, which the end-around fold reduces to their sum;
+    // three adds and one fold instead of six 16-bit additions.
+    let words = u64::from(src.to_bits())
+        + u64::from(dst.to_bits())
+        + u64::from(protocol)
+        + u64::from(length);
+    fold_to_16(words)
 }
 
 /// Sum of the IPv6 pseudo-header (RFC 8200 section 8.1): source,
 /// destination, 32-bit upper-layer length, three zero bytes and the next
 /// header value.
+#[inline]
 pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
-    let tail = [(length >> 16) as u16, length as u16, next_header as u16];
-    combine(&[sum(&src.octets()), sum(&dst.octets()), combine(&tail)])
+    // As for IPv4: 64-bit pieces of the addresses, added with end-around
+    // carry, fold to the sum of their 16-bit words.
+    let (s, d) = (src.to_bits(), dst.to_bits());
+    let mut acc = add64(s as u64, (s >> 64) as u64);
+    acc = add64(acc, d as u64);
+    acc = add64(acc, (d >> 64) as u64);
+    acc = add64(acc, u64::from(length) + u64::from(next_header));
+    fold_to_16(acc)
 }
 
 /// Sum of the pseudo-header for an upper-layer packet of `length` bytes
@@ -179,6 +184,7 @@ pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length:
 /// IPv4 and IPv6. Addresses of different families cannot occur on one
 /// packet; if a caller passes them anyway, the IPv4 one is taken in its
 /// IPv4-mapped IPv6 form rather than panicking.
+#[inline]
 pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: IpProtocol, length: u32) -> u16 {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -186,8 +192,18 @@ pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: IpProtocol, length: u32
             let length = u16::try_from(length).unwrap_or(u16::MAX);
             ipv4_pseudo_header(s, d, protocol.into(), length)
         }
-        (s, d) => ipv6_pseudo_header(as_ipv6(s), as_ipv6(d), protocol.into(), length),
+        (IpAddr::V6(s), IpAddr::V6(d)) => ipv6_pseudo_header(s, d, protocol.into(), length),
+        (s, d) => mixed_pseudo_header(s, d, protocol, length),
     }
+}
+
+/// [`pseudo_header`] for addresses of different families, out of line:
+/// kept apart, it cannot make the compiler build the common cases'
+/// addresses byte by byte in a merged path.
+#[cold]
+#[inline(never)]
+fn mixed_pseudo_header(src: IpAddr, dst: IpAddr, protocol: IpProtocol, length: u32) -> u16 {
+    ipv6_pseudo_header(as_ipv6(src), as_ipv6(dst), protocol.into(), length)
 }
 
 fn as_ipv6(addr: IpAddr) -> Ipv6Addr {
