@@ -468,7 +468,7 @@ fn arp_entries_go_stale_are_revalidated_then_forgotten() {
     let mut idle = Pinger::new(A, 0);
     let mut ping = Pinger::new(B, 100);
     let t0 = Instant::from_secs(10);
-    let (mut a, mut b) = resolved_pair(t0, &mut ping, &mut idle);
+    let (mut a, _b) = resolved_pair(t0, &mut ping, &mut idle);
     assert_eq!(
         a.send(&mut ping),
         8,
