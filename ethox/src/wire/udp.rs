@@ -51,7 +51,7 @@ use core::ops::Range;
 
 use byteorder::{ByteOrder, NetworkEndian};
 
-use super::checksum;
+use super::checksum::{self, Accumulator};
 use super::ip::{IpAddr, IpProtocol};
 use super::{ChecksumMode, Error, Result};
 
@@ -159,10 +159,10 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
         let range = self.datagram_range();
         let length = range.end as u32;
         let datagram = self.buffer.as_ref().get(range).unwrap_or_default();
-        checksum::combine(&[
-            checksum::pseudo_header(src, dst, IpProtocol::Udp, length),
-            checksum::sum(datagram),
-        ])
+        Accumulator::new()
+            .pseudo_header(src, dst, IpProtocol::Udp, length)
+            .bytes(datagram)
+            .sum()
     }
 
     /// Whether the checksum is correct for a datagram from `src` to `dst`.
@@ -261,13 +261,13 @@ pub fn checksum_field(
     payload: &[u8],
 ) -> u16 {
     let len = u16::try_from(payload.len() + field::HEADER_LEN).unwrap_or(u16::MAX);
-    let sum = checksum::combine(&[
-        checksum::pseudo_header(src, dst, IpProtocol::Udp, u32::from(len)),
-        src_port,
-        dst_port,
-        len,
-        checksum::sum(payload),
-    ]);
+    let sum = Accumulator::new()
+        .pseudo_header(src, dst, IpProtocol::Udp, u32::from(len))
+        .word(src_port)
+        .word(dst_port)
+        .word(len)
+        .bytes(payload)
+        .sum();
     match checksum::finish(sum) {
         0 => 0xffff,
         value => value,
