@@ -327,6 +327,20 @@ impl EthernetRepr {
     /// A frame with a second tag after the first is [`Error::Unsupported`].
     #[inline]
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr> {
+        // An untagged frame, the usual one, read through a view of exactly
+        // its 14 header bytes: one EtherType conversion, no bounds checks.
+        if let Some(header) = frame.buffer.as_ref().first_chunk::<{ field::HEADER_LEN }>() {
+            let view = EthernetFrame::new_unchecked(header);
+            let ethertype = view.ethertype();
+            if !ethertype.is_vlan_tag() {
+                return Ok(EthernetRepr {
+                    src: view.src_addr(),
+                    dst: view.dst_addr(),
+                    vlan: None,
+                    ethertype,
+                });
+            }
+        }
         frame.check_len()?;
         let ethertype = frame.payload_ethertype();
         if frame.vlan().is_some() && ethertype.is_vlan_tag() {
