@@ -54,16 +54,6 @@ impl<const N: usize> IndexQueue<N> {
         }
     }
 
-    /// A queue holding every index below `N` (at most 65536 of them), in
-    /// order: a pool whose buffers are all free.
-    pub(crate) fn full() -> Self {
-        let mut queue = Self::new();
-        for index in 0..N.min(usize::from(u16::MAX) + 1) {
-            queue.push(index as u16);
-        }
-        queue
-    }
-
     pub(crate) fn push(&mut self, index: u16) {
         // Every buffer is in exactly one queue and each queue holds N, so
         // this never overflows; the check keeps that an invariant rather
@@ -105,13 +95,62 @@ impl<const N: usize> IndexQueue<N> {
     }
 }
 
+/// A fixed-capacity stack of free buffer indices (shared with the system
+/// NICs' buffer pools).
+///
+/// Last freed, first reused: the buffer taken next is the one whose bytes
+/// were touched last, still in the CPU's caches, where a queue would cycle
+/// through every buffer of the pool. A request-response exchange then runs
+/// in one or two buffers, not in all of them.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexStack<const N: usize> {
+    slots: [u16; N],
+    len: usize,
+}
+
+impl<const N: usize> IndexStack<N> {
+    /// A stack holding every index below `N` (at most 65536 of them), the
+    /// lowest on top: a pool whose buffers are all free.
+    pub(crate) fn full() -> Self {
+        let mut stack = IndexStack {
+            slots: [0; N],
+            len: 0,
+        };
+        for index in (0..N.min(usize::from(u16::MAX) + 1)).rev() {
+            stack.push(index as u16);
+        }
+        stack
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, index: u16) {
+        // As for `IndexQueue::push`: each buffer is in one place, so this
+        // never overflows; the check keeps that an invariant.
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = index;
+            self.len += 1;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<u16> {
+        self.len = self.len.checked_sub(1)?;
+        self.slots.get(self.len).copied()
+    }
+
+    #[cfg_attr(not(feature = "sys"), allow(dead_code))]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// One end of an in-memory link with `N` frame buffers.
 #[derive(Debug, Clone)]
 pub struct MemoryNic<S, const N: usize> {
     storage: S,
     frame_capacity: usize,
     lens: [u16; N],
-    free: IndexQueue<N>,
+    free: IndexStack<N>,
     rx_queue: IndexQueue<N>,
     tx_queue: IndexQueue<N>,
     now: Instant,
@@ -136,7 +175,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> MemoryNic<S, N> {
         {
             return Err(Error::BadConfiguration);
         }
-        let free = IndexQueue::full();
+        let free = IndexStack::full();
         Ok(MemoryNic {
             storage,
             frame_capacity,

@@ -85,7 +85,7 @@ use core::time::Duration;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use crate::nic::memory::{IndexQueue, MemoryFrame, MemoryHandle};
+use crate::nic::memory::{IndexQueue, IndexStack, MemoryFrame, MemoryHandle};
 use crate::nic::{self, Capabilities, Device, Handle, Info, Packet};
 use crate::time::Instant;
 use crate::wire::ethernet;
@@ -621,7 +621,7 @@ struct Pool<S, const N: usize> {
     segment_sizes: [u16; N],
     /// What the stack may leave to the device on send.
     tx_capabilities: Capabilities,
-    free: IndexQueue<N>,
+    free: IndexStack<N>,
     queued: IndexQueue<N>,
     stats: SysStats,
 }
@@ -636,7 +636,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const N: usize> Pool<S, N> {
         if frame_capacity < MIN_FRAME_CAPACITY {
             return Err(Error::BadConfiguration);
         }
-        let free = IndexQueue::full();
+        let free = IndexStack::full();
         Ok(Pool {
             storage,
             frame_capacity,
