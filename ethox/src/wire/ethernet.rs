@@ -325,7 +325,7 @@ impl EthernetRepr {
     /// Parses a checked frame.
     ///
     /// A frame with a second tag after the first is [`Error::Unsupported`].
-    #[inline]
+    #[inline(always)]
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr> {
         // An untagged frame, the usual one, read through a view of exactly
         // its 14 header bytes: one EtherType conversion, no bounds checks.
@@ -341,6 +341,13 @@ impl EthernetRepr {
                 });
             }
         }
+        Self::parse_tagged(frame)
+    }
+
+    /// [`parse`](Self::parse) for a tagged or truncated frame, out of line
+    /// so the usual case inlines into the receive path.
+    #[inline(never)]
+    fn parse_tagged<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr> {
         frame.check_len()?;
         let ethertype = frame.payload_ethertype();
         if frame.vlan().is_some() && ethertype.is_vlan_tag() {
