@@ -207,12 +207,13 @@ const DUP_THRESHOLD: u32 = 3;
 /// wide, a connection needs far fewer).
 const CHALLENGE_ACKS_PER_SEC: u8 = 10;
 
-/// The shortest probe timeout: a tail loss probe fires no sooner.
-const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(2);
+/// The shortest probe timeout, in nanoseconds (2 ms): a tail loss probe
+/// fires no sooner.
+const MIN_PROBE_TIMEOUT_NANOS: u64 = 2_000_000;
 
 /// The longest a peer may delay its ACK of a single segment (RFC 8985
-/// 7.2 WCDelAckT).
-const WORST_DELAYED_ACK: Duration = Duration::from_millis(200);
+/// 7.2 WCDelAckT), in nanoseconds (200 ms).
+const WORST_DELAYED_ACK_NANOS: u64 = 200_000_000;
 
 /// How many SACK ranges of the peer's the scoreboard keeps.
 const SCOREBOARD_RANGES: usize = 8;
@@ -1497,7 +1498,7 @@ impl<C: CongestionControl> Connection<C> {
         if self.in_flight() == 0 {
             self.retransmit_at = None;
         } else {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         // A new ACK ends the probe episode (RFC 8985 7.4).
         self.tlp_probe = None;
@@ -1526,9 +1527,9 @@ impl<C: CongestionControl> Connection<C> {
             && ack >= end
         {
             self.rtt_probe = None;
-            let rtt = now.saturating_duration_since(sent);
-            self.rtt.sample(rtt);
-            return Some(rtt);
+            let rtt = now.as_nanos().saturating_sub(sent.as_nanos());
+            self.rtt.sample_nanos(rtt);
+            return Some(Duration::from_nanos(rtt));
         }
         let (_, echo) = timestamp.filter(|_| self.timestamps)?;
         if self
@@ -1539,9 +1540,9 @@ impl<C: CongestionControl> Connection<C> {
         }
         // An echo from our future is no measurement.
         let age = i32::try_from(self.ts_clock(now).wrapping_sub(echo)).ok()?;
-        let rtt = Duration::from_millis(u64::from(age.unsigned_abs()));
-        self.rtt.sample(rtt);
-        Some(rtt)
+        let millis = u64::from(age.unsigned_abs());
+        self.rtt.sample_nanos(millis * 1_000_000);
+        Some(Duration::from_millis(millis))
     }
 
     #[cold]
@@ -1940,7 +1941,7 @@ impl<C: CongestionControl> Connection<C> {
             && self.persist_at.is_none()
             && self.state.is_synchronized()
         {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if self.keep_alive_due {
             // RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data.
@@ -2146,13 +2147,21 @@ impl<C: CongestionControl> Connection<C> {
     /// The probe timeout (RFC 8985 7.2): two smoothed round trips, plus
     /// the peer's worst delayed ACK when one segment is in flight, never
     /// after the retransmission timer. `None` before any RTT sample.
-    fn probe_timeout(&self) -> Option<Duration> {
-        let srtt = self.rtt.srtt()?;
-        let mut pto = srtt.saturating_mul(2).max(MIN_PROBE_TIMEOUT);
+    ///
+    /// In nanoseconds: it is armed for every new segment sent, and the
+    /// same sums on `Duration`s cost several times as much.
+    fn probe_timeout(&self) -> Option<u64> {
+        let srtt = self.rtt.srtt_nanos()?;
+        let mut pto = srtt.saturating_mul(2).max(MIN_PROBE_TIMEOUT_NANOS);
         if self.in_flight() <= self.payload_per_segment() {
-            pto = pto.saturating_add(WORST_DELAYED_ACK);
+            pto = pto.saturating_add(WORST_DELAYED_ACK_NANOS);
         }
-        Some(pto.min(self.rtt.rto()))
+        Some(pto.min(self.rtt.rto_nanos()))
+    }
+
+    /// When the retransmission timer armed at `now` runs out.
+    fn rto_deadline(&self, now: Instant) -> Instant {
+        after_nanos(now, self.rtt.rto_nanos())
     }
 
     /// Arms the probe timer if a probe may follow: SACK in use, data in
@@ -2169,7 +2178,7 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         if let Some(pto) = self.probe_timeout() {
-            self.tlp_at = Some(now + pto);
+            self.tlp_at = Some(after_nanos(now, pto));
         }
     }
 
@@ -2454,7 +2463,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         self.blocked = true;
         if self.retransmit_at.is_none() {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
     }
 
@@ -2513,7 +2522,7 @@ impl<C: CongestionControl> Connection<C> {
             }
             self.snd_nxt = seq + 1u32;
             self.snd_max = self.snd_max.max(self.snd_nxt);
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
             return;
         }
         if seg_len == 0 {
@@ -2566,7 +2575,7 @@ impl<C: CongestionControl> Connection<C> {
             self.tlp_due = false;
             self.tlp_probe = Some(seq);
             self.stats.tail_probes += 1;
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
@@ -2589,12 +2598,17 @@ impl<C: CongestionControl> Connection<C> {
             }
         }
         if self.retransmit_at.is_none() && !probe {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if !again && !tail_probe && self.tlp_probe.is_none() {
             self.arm_tail_probe(now);
         }
     }
+}
+
+/// `now` plus `nanos`, at most [`Instant::MAX`] (as `now + duration`).
+fn after_nanos(now: Instant, nanos: u64) -> Instant {
+    Instant::from_nanos(now.as_nanos().saturating_add(nanos))
 }
 
 /// The RST answering `seg`, which reached no connection or an
