@@ -374,6 +374,9 @@ impl Scoreboard {
 
     /// Drops everything below the new `snd_una`.
     fn advance(&mut self, una: SeqNumber) {
+        if self.len == 0 {
+            return;
+        }
         let mut kept = [(SeqNumber(0), SeqNumber(0)); SCOREBOARD_RANGES];
         let mut n = 0;
         for &(s, e) in self.ranges() {
@@ -1327,8 +1330,14 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         // SACK blocks (RFC 2018): only above SND.UNA and at most what we sent.
-        let sacked_before = self.scoreboard.sacked_bytes();
-        if self.sack {
+        // (Most segments carry none: the scoreboard stays as it is.)
+        let sack_blocks = self.sack && seg.sack_ranges.iter().any(Option::is_some);
+        let sacked_before = if sack_blocks {
+            self.scoreboard.sacked_bytes()
+        } else {
+            0
+        };
+        if sack_blocks {
             for (s, e) in seg.sack_ranges.iter().flatten() {
                 self.scoreboard.add(
                     SeqNumber(*s),
@@ -1358,7 +1367,7 @@ impl<C: CongestionControl> Connection<C> {
         // hole in the same ACK that first reports what lies beyond it:
         // without this, neither ever counts as a duplicate and every loss
         // waits for the retransmission timer.
-        let sacked_more = self.sack && self.scoreboard.sacked_bytes() > sacked_before;
+        let sacked_more = sack_blocks && self.scoreboard.sacked_bytes() > sacked_before;
 
         let window_before = self.snd_wnd;
         if ack > self.snd_una {
