@@ -1076,8 +1076,10 @@ impl<C: CongestionControl> Connection<C> {
             && !rst
             && let Some((tsval, _)) = seg.timestamp
         {
-            let stale = now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE;
-            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 && !stale {
+            // (Staleness is asked only of old timestamps: most are not.)
+            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0
+                && now.saturating_duration_since(self.ts_recent_at) <= PAWS_IDLE
+            {
                 self.stats.rejected += 1;
                 // Answered within the allowance, like every answer to a
                 // segment that may be forged (RFC 5961 section 7).
