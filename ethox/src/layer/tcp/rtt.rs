@@ -100,6 +100,9 @@ pub struct RttEstimator {
     base_rto: u64,
     /// How often the timer was backed off since the last sample.
     backoffs: u32,
+    /// The RTO now, backed off and bounded: every segment sent arms a
+    /// timer with it, so it is kept rather than computed each time.
+    rto: u64,
     /// `config.min`, `config.max` and `config.granularity` in
     /// nanoseconds: every sample and every timer uses them, and a
     /// `Duration`'s nanoseconds take a 128-bit multiplication.
@@ -113,13 +116,15 @@ impl RttEstimator {
     /// (bounded by `config.min` and `config.max`).
     pub fn new(config: RtoConfig) -> Self {
         let (min, max) = (nanos(config.min), nanos(config.max));
+        let base_rto = clamp_rto(min, max, nanos(config.initial));
         RttEstimator {
             config,
             srtt: None,
             rttvar: 0,
             min_rtt: None,
-            base_rto: clamp_rto(min, max, nanos(config.initial)),
+            base_rto,
             backoffs: 0,
+            rto: base_rto,
             min,
             max,
             granularity: nanos(config.granularity),
@@ -163,6 +168,7 @@ impl RttEstimator {
         let margin = self.granularity.max(rttvar.saturating_mul(4));
         self.base_rto = clamp_rto(self.min, self.max, srtt.saturating_add(margin));
         self.backoffs = 0;
+        self.rto = self.base_rto;
     }
 
     /// The current retransmission timeout: the computed RTO doubled once
@@ -173,6 +179,11 @@ impl RttEstimator {
 
     /// [`rto`](Self::rto) in nanoseconds.
     pub(super) fn rto_nanos(&self) -> u64 {
+        self.rto
+    }
+
+    /// The RTO from the base and the back-off count.
+    fn backed_off_rto(&self) -> u64 {
         let factor = 1u64.checked_shl(self.backoffs).unwrap_or(0);
         let backed_off = match factor {
             // Shifted past 64 bits: certainly beyond the maximum.
@@ -190,6 +201,7 @@ impl RttEstimator {
     /// after some number of retransmissions (RFC 9293 3.8.3, R2).
     pub fn back_off(&mut self) {
         self.backoffs = self.backoffs.saturating_add(1);
+        self.rto = self.backed_off_rto();
     }
 
     /// How often the timer was backed off since the last sample.
