@@ -1907,7 +1907,9 @@ impl<C: CongestionControl> Connection<C> {
         // poll_transmit trims for them.
         let options = self.repeated_options_len();
         let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
-        self.rcv_buf = self.rcv_buf.max(recv.window());
+        // The window once per poll (a call through the buffer's vtable).
+        let window = recv.window();
+        self.rcv_buf = self.rcv_buf.max(window);
         self.on_timers(now, send);
         if self.rst_queued {
             let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
@@ -1964,7 +1966,7 @@ impl<C: CongestionControl> Connection<C> {
                 segment_size: 0,
             });
         }
-        if self.ack_now || self.window_update_due(recv) {
+        if self.ack_now || self.window_update_due(window) {
             let repr = self.header(now, TcpFlags::empty(), self.snd_nxt, recv);
             return Some(Transmit {
                 repr,
@@ -2054,14 +2056,15 @@ impl<C: CongestionControl> Connection<C> {
 
     /// Whether the window opened enough to tell the peer without waiting
     /// for data to carry it (it may be waiting on a closed window).
-    fn window_update_due(&self, recv: &dyn RecvBuffer) -> bool {
+    /// `window` is the receive buffer's [`window`](RecvBuffer::window).
+    fn window_update_due(&self, window: usize) -> bool {
         // Not before the handshake completes: the SYN-ACK carried the
         // window, and a bare ACK in SYN-RECEIVED acknowledges nothing new.
         if !self.state.is_synchronized() || !self.state.may_receive() || self.fin_received {
             return false;
         }
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
-        let available = recv.window().min(self.max_window());
+        let available = window.min(self.max_window());
         // Two segments' worth, or half a buffer smaller than that. Each
         // case implies a step `advertised_window` takes, so the update
         // moves the edge and is not sent again.
@@ -2293,12 +2296,10 @@ impl<C: CongestionControl> Connection<C> {
             return None;
         }
         let queued = send.len();
-        let cwnd = self.cc.window();
-
         // Loss recovery first.
         if self.recovery.is_some() && self.snd_nxt == self.snd_max {
             let first = self.high_rxt == self.snd_una;
-            if (first || self.pipe().saturating_add(seg_max) <= cwnd)
+            if (first || self.pipe().saturating_add(seg_max) <= self.cc.window())
                 && let Some((seq, room)) = self.next_lost(seg_max)
                 && let Some(t) = self.segment_at(now, seq, room, queued, recv)
             {
@@ -2314,6 +2315,9 @@ impl<C: CongestionControl> Connection<C> {
             self.cwnd_limited = false;
             return None;
         }
+        // (Asked only now: a poll with nothing to send, the usual one
+        // after a segment, does without.)
+        let cwnd = self.cc.window();
         // After a timeout SND.NXT went back: what was sent since counts.
         let flight = if self.recovery.is_some() && self.snd_nxt == self.snd_max {
             self.pipe()
