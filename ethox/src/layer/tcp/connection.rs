@@ -1945,17 +1945,7 @@ impl<C: CongestionControl> Connection<C> {
         self.rcv_buf = self.rcv_buf.max(window);
         self.on_timers(now, send);
         if self.rst_queued {
-            let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
-            repr.ack_number = None;
-            repr.window_len = 0;
-            repr.timestamp = None;
-            repr.sack_ranges = [None; 4];
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+            return Some(self.rst_segment(now, recv));
         }
         match self.state {
             State::Closed | State::TimeWait if !self.ack_now => return None,
@@ -1991,24 +1981,40 @@ impl<C: CongestionControl> Connection<C> {
         }
         if self.keep_alive_due {
             // RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data.
-            let repr = self.header(now, TcpFlags::empty(), self.snd_una - 1u32, recv);
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+            let seq = self.snd_una - 1u32;
+            return Some(self.bare_segment(now, TcpFlags::empty(), seq, recv));
         }
         if self.ack_now || self.window_update_due(window) {
-            let repr = self.header(now, TcpFlags::empty(), self.snd_nxt, recv);
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+            return Some(self.bare_segment(now, TcpFlags::empty(), self.snd_nxt, recv));
         }
         None
+    }
+
+    /// A segment without payload (an ACK, a keep-alive) from `seq`.
+    fn bare_segment(
+        &self,
+        now: Instant,
+        flags: TcpFlags,
+        seq: SeqNumber,
+        recv: &dyn RecvBuffer,
+    ) -> Transmit {
+        Transmit {
+            repr: self.header(now, flags, seq, recv),
+            offset: 0,
+            ect: false,
+            segment_size: 0,
+        }
+    }
+
+    /// The RST of an abort (RFC 9293 3.10.5): no ACK, no options.
+    #[cold]
+    fn rst_segment(&self, now: Instant, recv: &dyn RecvBuffer) -> Transmit {
+        let mut t = self.bare_segment(now, TcpFlags::RST, self.snd_max, recv);
+        t.repr.ack_number = None;
+        t.repr.window_len = 0;
+        t.repr.timestamp = None;
+        t.repr.sack_ranges = [None; 4];
+        t
     }
 
     /// The SYN (or SYN-ACK) with our options.
