@@ -610,7 +610,27 @@ impl TcpRepr {
     /// first, so the ones dropped are the stalest. (With timestamps, three
     /// blocks fit; MSS, window scale and timestamps leave room for two.)
     pub fn buffer_len(&self) -> usize {
-        field::HEADER_LEN + self.options_len(self.layout())
+        let options = match self.plain_options_len() {
+            Some(len) => len,
+            None => self.options_len(self.layout()),
+        };
+        field::HEADER_LEN + options
+    }
+
+    /// The options length when the segment carries nothing beyond the
+    /// timestamps (every segment of an established connection but those
+    /// with SACK blocks): 12 bytes with them, none without. `None` for
+    /// any other option, which takes the general layout.
+    fn plain_options_len(&self) -> Option<usize> {
+        let plain = self.max_seg_size.is_none()
+            && self.window_scale.is_none()
+            && !self.sack_permitted
+            && self.sack_ranges.iter().all(Option::is_none);
+        plain.then_some(if self.timestamp.is_some() {
+            TIMESTAMPS_LEN + 2
+        } else {
+            0
+        })
     }
 
     /// Same as [`buffer_len`](Self::buffer_len).
@@ -636,22 +656,43 @@ impl TcpRepr {
         dst: IpAddr,
         checksum: ChecksumMode,
     ) -> Result<()> {
-        let layout = self.layout();
-        let header_len = field::HEADER_LEN + self.options_len(layout);
+        // The usual segment (timestamps or no options) skips the layout
+        // search.
+        let (layout, options_len) = match self.plain_options_len() {
+            Some(len) => (None, len),
+            None => {
+                let layout = self.layout();
+                (Some(layout), self.options_len(layout))
+            }
+        };
+        let header_len = field::HEADER_LEN + options_len;
         let needed = header_len.checked_add(self.payload_len);
         if needed.is_none_or(|needed| packet.buffer.as_ref().len() < needed) {
             return Err(Error::BufferTooSmall);
         }
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number.unwrap_or_default());
-        packet.set_header_len(header_len);
-        packet.set_flags(self.wire_flags());
-        packet.set_window_len(self.window_len);
-        packet.set_checksum(0);
-        packet.set_urgent_ptr(self.urgent_ptr.unwrap_or(0));
-        self.emit_options(layout, packet.options_mut())?;
+        let Some((fixed, rest)) = packet
+            .buffer
+            .as_mut()
+            .split_first_chunk_mut::<{ field::HEADER_LEN }>()
+        else {
+            return Err(Error::BufferTooSmall);
+        };
+        *fixed = self.fixed_header(header_len);
+        let options = rest.get_mut(..options_len).unwrap_or(&mut []);
+        match (layout, self.timestamp) {
+            (Some(layout), _) => self.emit_options(layout, options)?,
+            // Two NOPs, then kind 8, length 10 (the aligned layout).
+            (None, Some((tsval, tsecr))) => {
+                if let Some((ts, _)) = options.split_first_chunk_mut::<{ TIMESTAMPS_LEN + 2 }>() {
+                    let nop = u8::from(TcpOptionKind::NoOperation);
+                    let kind = u8::from(TcpOptionKind::Timestamps);
+                    ts[..4].copy_from_slice(&[nop, nop, kind, TIMESTAMPS_LEN as u8]);
+                    ts[4..8].copy_from_slice(&tsval.to_be_bytes());
+                    ts[8..].copy_from_slice(&tsecr.to_be_bytes());
+                }
+            }
+            (None, None) => {}
+        }
         if checksum.in_software() {
             packet.fill_checksum(src, dst);
         }
@@ -660,27 +701,24 @@ impl TcpRepr {
 
     /// Writes the options in `layout` into `buf`, which is exactly
     /// `options_len(layout)` bytes long.
+    /// The first 20 bytes of the segment, checksum zero, for a header of
+    /// `header_len` bytes: written in one go rather than field by field.
+    fn fixed_header(&self, header_len: usize) -> [u8; field::HEADER_LEN] {
+        let words = (header_len.min(field::MAX_HEADER_LEN) / 4) as u16;
+        let [s0, s1] = self.src_port.to_be_bytes();
+        let [d0, d1] = self.dst_port.to_be_bytes();
+        let [q0, q1, q2, q3] = self.seq_number.0.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack_number.unwrap_or_default().0.to_be_bytes();
+        let [f0, f1] = ((words << 12) | (self.wire_flags().bits() & FLAG_BITS)).to_be_bytes();
+        let [w0, w1] = self.window_len.to_be_bytes();
+        let [u0, u1] = self.urgent_ptr.unwrap_or(0).to_be_bytes();
+        [
+            s0, s1, d0, d1, q0, q1, q2, q3, a0, a1, a2, a3, f0, f1, w0, w1, 0, 0, u0, u1,
+        ]
+    }
+
     fn emit_options(&self, layout: OptionLayout, buf: &mut [u8]) -> Result<()> {
         let pad = layout.aligned;
-        // Nearly every segment of an established connection carries the
-        // timestamps alone: write their fixed twelve bytes (two NOPs, then
-        // kind 8, length 10) in one go.
-        if let (Some((tsval, tsecr)), None, false, None, 0, true, 12) = (
-            self.timestamp,
-            self.max_seg_size,
-            self.sack_permitted,
-            self.window_scale,
-            layout.sack_blocks,
-            pad,
-            buf.len(),
-        ) {
-            let nop = u8::from(TcpOptionKind::NoOperation);
-            let kind = u8::from(TcpOptionKind::Timestamps);
-            buf[..4].copy_from_slice(&[nop, nop, kind, TIMESTAMPS_LEN as u8]);
-            NetworkEndian::write_u32(&mut buf[4..8], tsval);
-            NetworkEndian::write_u32(&mut buf[8..12], tsecr);
-            return Ok(());
-        }
         let mut w = OptionWriter { buf, at: 0 };
         if let Some(mss) = self.max_seg_size {
             w.put(TcpOption::MaxSegmentSize(mss))?;

@@ -207,12 +207,13 @@ const DUP_THRESHOLD: u32 = 3;
 /// wide, a connection needs far fewer).
 const CHALLENGE_ACKS_PER_SEC: u8 = 10;
 
-/// The shortest probe timeout: a tail loss probe fires no sooner.
-const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(2);
+/// The shortest probe timeout, in nanoseconds (2 ms): a tail loss probe
+/// fires no sooner.
+const MIN_PROBE_TIMEOUT_NANOS: u64 = 2_000_000;
 
 /// The longest a peer may delay its ACK of a single segment (RFC 8985
-/// 7.2 WCDelAckT).
-const WORST_DELAYED_ACK: Duration = Duration::from_millis(200);
+/// 7.2 WCDelAckT), in nanoseconds (200 ms).
+const WORST_DELAYED_ACK_NANOS: u64 = 200_000_000;
 
 /// How many SACK ranges of the peer's the scoreboard keeps.
 const SCOREBOARD_RANGES: usize = 8;
@@ -373,6 +374,9 @@ impl Scoreboard {
 
     /// Drops everything below the new `snd_una`.
     fn advance(&mut self, una: SeqNumber) {
+        if self.len == 0 {
+            return;
+        }
         let mut kept = [(SeqNumber(0), SeqNumber(0)); SCOREBOARD_RANGES];
         let mut n = 0;
         for &(s, e) in self.ranges() {
@@ -1064,102 +1068,10 @@ impl<C: CongestionControl> Connection<C> {
         recv: &mut dyn RecvBuffer,
         reaction: &mut Reaction,
     ) {
-        let rst = seg.flags.contains(TcpFlags::RST);
-        let syn = seg.flags.contains(TcpFlags::SYN);
-
-        // PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate.
-        if self.timestamps
-            && !rst
-            && let Some((tsval, _)) = seg.timestamp
-        {
-            let stale = now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE;
-            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 && !stale {
-                self.stats.rejected += 1;
-                // Answered within the allowance, like every answer to a
-                // segment that may be forged (RFC 5961 section 7).
-                if self.ack_allowed(now) {
-                    self.ack_now = true;
-                }
-                return;
-            }
-        }
-
-        // A retransmitted SYN of the handshake: answer with the SYN-ACK
-        // again (its ACK was lost).
-        if syn
-            && self.state == State::SynReceived
-            && seg.seq_number == self.irs
-            && seg.ack_number.is_none()
-        {
-            self.snd_nxt = self.iss;
-            self.retransmit_at = Some(now);
-            // The peer is alive and still trying: the SYN-ACKs it asks
-            // for do not use up our retry budget (on a lossy link both
-            // sides retransmit, and counting its requests gave up on a
-            // handshake the peer was still carrying on).
-            self.syn_sent = self.syn_sent.min(1);
-            return;
-        }
-
-        // Sequence check (RFC 9293 3.10.7.4 first).
-        let window = self.receive_window_now(recv);
-        let seg_len = seg.segment_len();
-        if !self.acceptable(seg.seq_number, seg_len, window) {
-            self.stats.rejected += 1;
-            if !rst {
-                // RFC 9293: answer an unacceptable segment with an ACK
-                // (this also re-synchronizes a peer after lost ACKs),
-                // within the challenge ACK allowance so that forged
-                // segments cannot make us flood (RFC 5961 section 7).
-                if self.ack_allowed(now) {
-                    self.ack_now = true;
-                }
-                // A retransmitted FIN in TIME-WAIT lies just below
-                // RCV.NXT: our ACK of it was lost, so the wait restarts
-                // (RFC 9293 3.10.7.4 eighth, TIME-WAIT).
-                let fin_retransmitted = seg.flags.contains(TcpFlags::FIN)
-                    && seg.seq_number + seg.payload_len + 1u32 == self.rcv_nxt;
-                if self.state == State::TimeWait && fin_retransmitted {
-                    self.enter_time_wait(now);
-                }
-            }
-            return;
-        }
-
-        // RST (RFC 5961 3.2): exact match resets, anything else in the
-        // window gets a challenge ACK.
-        if rst {
-            if seg.seq_number == self.rcv_nxt {
-                let reason = match self.state {
-                    State::SynReceived => CloseReason::Refused,
-                    // Both FINs were exchanged and acknowledged: the
-                    // connection ended normally, the RST (the peer's
-                    // answer to a stray or duplicated last ACK) only cuts
-                    // the wait short.
-                    State::TimeWait => CloseReason::Normal,
-                    // RFC 9293 3.10.7.4 gives no reset signal in CLOSING
-                    // and LAST-ACK either. With all our data acknowledged
-                    // and only our FIN not, the peer most likely took the
-                    // FIN and its last ACK was lost: its TIME-WAIT ran out
-                    // before our backed-off retransmission of the FIN
-                    // came, and its endpoint answered that with a RST.
-                    State::Closing | State::LastAck
-                        if self.fin_seq.is_some_and(|fin| self.snd_una == fin) =>
-                    {
-                        CloseReason::Normal
-                    }
-                    _ => CloseReason::Reset,
-                };
-                self.finish(reason);
-            } else {
-                self.challenge_ack(now);
-            }
-            return;
-        }
-
-        // SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
-        if syn {
-            self.challenge_ack(now);
+        // Header prediction (the fast path of BSD-derived stacks): the
+        // next in-order segment of an established connection is one the
+        // checks before the ACK field let through, and it skips them.
+        if !self.predicted(seg) && !self.screen(now, seg, recv) {
             return;
         }
 
@@ -1241,6 +1153,133 @@ impl<C: CongestionControl> Connection<C> {
                 self.ack_now = true;
             }
         }
+    }
+
+    /// The checks before the ACK field (RFC 9293 3.10.7.4 first to
+    /// fourth, with RFC 7323 PAWS and RFC 5961): `false` if the segment
+    /// goes no further (dropped, answered, or a RST taken).
+    #[inline(never)]
+    fn screen(&mut self, now: Instant, seg: &TcpRepr, recv: &dyn RecvBuffer) -> bool {
+        let rst = seg.flags.contains(TcpFlags::RST);
+        let syn = seg.flags.contains(TcpFlags::SYN);
+
+        // PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate.
+        if self.timestamps
+            && !rst
+            && let Some((tsval, _)) = seg.timestamp
+        {
+            // (Staleness is asked only of old timestamps: most are not.)
+            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0
+                && now.saturating_duration_since(self.ts_recent_at) <= PAWS_IDLE
+            {
+                self.stats.rejected += 1;
+                // Answered within the allowance, like every answer to a
+                // segment that may be forged (RFC 5961 section 7).
+                if self.ack_allowed(now) {
+                    self.ack_now = true;
+                }
+                return false;
+            }
+        }
+
+        // A retransmitted SYN of the handshake: answer with the SYN-ACK
+        // again (its ACK was lost).
+        if syn
+            && self.state == State::SynReceived
+            && seg.seq_number == self.irs
+            && seg.ack_number.is_none()
+        {
+            self.snd_nxt = self.iss;
+            self.retransmit_at = Some(now);
+            // The peer is alive and still trying: the SYN-ACKs it asks
+            // for do not use up our retry budget (on a lossy link both
+            // sides retransmit, and counting its requests gave up on a
+            // handshake the peer was still carrying on).
+            self.syn_sent = self.syn_sent.min(1);
+            return false;
+        }
+
+        // Sequence check (RFC 9293 3.10.7.4 first).
+        let window = self.receive_window_now(recv);
+        let seg_len = seg.segment_len();
+        if !self.acceptable(seg.seq_number, seg_len, window) {
+            self.stats.rejected += 1;
+            if !rst {
+                // RFC 9293: answer an unacceptable segment with an ACK
+                // (this also re-synchronizes a peer after lost ACKs),
+                // within the challenge ACK allowance so that forged
+                // segments cannot make us flood (RFC 5961 section 7).
+                if self.ack_allowed(now) {
+                    self.ack_now = true;
+                }
+                // A retransmitted FIN in TIME-WAIT lies just below
+                // RCV.NXT: our ACK of it was lost, so the wait restarts
+                // (RFC 9293 3.10.7.4 eighth, TIME-WAIT).
+                let fin_retransmitted = seg.flags.contains(TcpFlags::FIN)
+                    && seg.seq_number + seg.payload_len + 1u32 == self.rcv_nxt;
+                if self.state == State::TimeWait && fin_retransmitted {
+                    self.enter_time_wait(now);
+                }
+            }
+            return false;
+        }
+
+        // RST (RFC 5961 3.2): exact match resets, anything else in the
+        // window gets a challenge ACK.
+        if rst {
+            if seg.seq_number == self.rcv_nxt {
+                let reason = match self.state {
+                    State::SynReceived => CloseReason::Refused,
+                    // Both FINs were exchanged and acknowledged: the
+                    // connection ended normally, the RST (the peer's
+                    // answer to a stray or duplicated last ACK) only cuts
+                    // the wait short.
+                    State::TimeWait => CloseReason::Normal,
+                    // RFC 9293 3.10.7.4 gives no reset signal in CLOSING
+                    // and LAST-ACK either. With all our data acknowledged
+                    // and only our FIN not, the peer most likely took the
+                    // FIN and its last ACK was lost: its TIME-WAIT ran out
+                    // before our backed-off retransmission of the FIN
+                    // came, and its endpoint answered that with a RST.
+                    State::Closing | State::LastAck
+                        if self.fin_seq.is_some_and(|fin| self.snd_una == fin) =>
+                    {
+                        CloseReason::Normal
+                    }
+                    _ => CloseReason::Reset,
+                };
+                self.finish(reason);
+            } else {
+                self.challenge_ack(now);
+            }
+            return false;
+        }
+
+        // SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
+        if syn {
+            self.challenge_ack(now);
+            return false;
+        }
+
+        true
+    }
+
+    /// Whether `seg` is one that [`screen`](Self::screen) lets through
+    /// unchanged, found with a few comparisons: in ESTABLISHED, exactly
+    /// at RCV.NXT, no SYN or RST, a timestamp no older than TS.Recent
+    /// (PAWS passes), and room in the window we advertised if it takes
+    /// sequence space (so it is acceptable). A segment this says no to
+    /// takes the full checks, whatever they decide.
+    fn predicted(&self, seg: &TcpRepr) -> bool {
+        let paws_passes = !self.timestamps
+            || seg
+                .timestamp
+                .is_none_or(|(tsval, _)| (tsval.wrapping_sub(self.ts_recent) as i32) >= 0);
+        self.state == State::Established
+            && seg.seq_number == self.rcv_nxt
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
+            && paws_passes
+            && (seg.segment_len() == 0 || self.rcv_adv.signed_distance(self.rcv_nxt) > 0)
     }
 
     /// The window to test arriving segments against: what we advertised
@@ -1326,8 +1365,14 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         // SACK blocks (RFC 2018): only above SND.UNA and at most what we sent.
-        let sacked_before = self.scoreboard.sacked_bytes();
-        if self.sack {
+        // (Most segments carry none: the scoreboard stays as it is.)
+        let sack_blocks = self.sack && seg.sack_ranges.iter().any(Option::is_some);
+        let sacked_before = if sack_blocks {
+            self.scoreboard.sacked_bytes()
+        } else {
+            0
+        };
+        if sack_blocks {
             for (s, e) in seg.sack_ranges.iter().flatten() {
                 self.scoreboard.add(
                     SeqNumber(*s),
@@ -1357,7 +1402,7 @@ impl<C: CongestionControl> Connection<C> {
         // hole in the same ACK that first reports what lies beyond it:
         // without this, neither ever counts as a duplicate and every loss
         // waits for the retransmission timer.
-        let sacked_more = self.sack && self.scoreboard.sacked_bytes() > sacked_before;
+        let sacked_more = sack_blocks && self.scoreboard.sacked_bytes() > sacked_before;
 
         let window_before = self.snd_wnd;
         if ack > self.snd_una {
@@ -1497,7 +1542,7 @@ impl<C: CongestionControl> Connection<C> {
         if self.in_flight() == 0 {
             self.retransmit_at = None;
         } else {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         // A new ACK ends the probe episode (RFC 8985 7.4).
         self.tlp_probe = None;
@@ -1526,9 +1571,9 @@ impl<C: CongestionControl> Connection<C> {
             && ack >= end
         {
             self.rtt_probe = None;
-            let rtt = now.saturating_duration_since(sent);
-            self.rtt.sample(rtt);
-            return Some(rtt);
+            let rtt = now.as_nanos().saturating_sub(sent.as_nanos());
+            self.rtt.sample_nanos(rtt);
+            return Some(Duration::from_nanos(rtt));
         }
         let (_, echo) = timestamp.filter(|_| self.timestamps)?;
         if self
@@ -1539,9 +1584,9 @@ impl<C: CongestionControl> Connection<C> {
         }
         // An echo from our future is no measurement.
         let age = i32::try_from(self.ts_clock(now).wrapping_sub(echo)).ok()?;
-        let rtt = Duration::from_millis(u64::from(age.unsigned_abs()));
-        self.rtt.sample(rtt);
-        Some(rtt)
+        let millis = u64::from(age.unsigned_abs());
+        self.rtt.sample_nanos(millis * 1_000_000);
+        Some(Duration::from_millis(millis))
     }
 
     #[cold]
@@ -1895,20 +1940,12 @@ impl<C: CongestionControl> Connection<C> {
         // poll_transmit trims for them.
         let options = self.repeated_options_len();
         let max_payload = max_len.saturating_sub(crate::wire::tcp::HEADER_LEN + options);
-        self.rcv_buf = self.rcv_buf.max(recv.window());
+        // The window once per poll (a call through the buffer's vtable).
+        let window = recv.window();
+        self.rcv_buf = self.rcv_buf.max(window);
         self.on_timers(now, send);
         if self.rst_queued {
-            let mut repr = self.header(now, TcpFlags::RST, self.snd_max, recv);
-            repr.ack_number = None;
-            repr.window_len = 0;
-            repr.timestamp = None;
-            repr.sack_ranges = [None; 4];
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+            return Some(self.rst_segment(now, recv));
         }
         match self.state {
             State::Closed | State::TimeWait if !self.ack_now => return None,
@@ -1940,28 +1977,44 @@ impl<C: CongestionControl> Connection<C> {
             && self.persist_at.is_none()
             && self.state.is_synchronized()
         {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if self.keep_alive_due {
             // RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data.
-            let repr = self.header(now, TcpFlags::empty(), self.snd_una - 1u32, recv);
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+            let seq = self.snd_una - 1u32;
+            return Some(self.bare_segment(now, TcpFlags::empty(), seq, recv));
         }
-        if self.ack_now || self.window_update_due(recv) {
-            let repr = self.header(now, TcpFlags::empty(), self.snd_nxt, recv);
-            return Some(Transmit {
-                repr,
-                offset: 0,
-                ect: false,
-                segment_size: 0,
-            });
+        if self.ack_now || self.window_update_due(window) {
+            return Some(self.bare_segment(now, TcpFlags::empty(), self.snd_nxt, recv));
         }
         None
+    }
+
+    /// A segment without payload (an ACK, a keep-alive) from `seq`.
+    fn bare_segment(
+        &self,
+        now: Instant,
+        flags: TcpFlags,
+        seq: SeqNumber,
+        recv: &dyn RecvBuffer,
+    ) -> Transmit {
+        Transmit {
+            repr: self.header(now, flags, seq, recv),
+            offset: 0,
+            ect: false,
+            segment_size: 0,
+        }
+    }
+
+    /// The RST of an abort (RFC 9293 3.10.5): no ACK, no options.
+    #[cold]
+    fn rst_segment(&self, now: Instant, recv: &dyn RecvBuffer) -> Transmit {
+        let mut t = self.bare_segment(now, TcpFlags::RST, self.snd_max, recv);
+        t.repr.ack_number = None;
+        t.repr.window_len = 0;
+        t.repr.timestamp = None;
+        t.repr.sack_ranges = [None; 4];
+        t
     }
 
     /// The SYN (or SYN-ACK) with our options.
@@ -2042,14 +2095,15 @@ impl<C: CongestionControl> Connection<C> {
 
     /// Whether the window opened enough to tell the peer without waiting
     /// for data to carry it (it may be waiting on a closed window).
-    fn window_update_due(&self, recv: &dyn RecvBuffer) -> bool {
+    /// `window` is the receive buffer's [`window`](RecvBuffer::window).
+    fn window_update_due(&self, window: usize) -> bool {
         // Not before the handshake completes: the SYN-ACK carried the
         // window, and a bare ACK in SYN-RECEIVED acknowledges nothing new.
         if !self.state.is_synchronized() || !self.state.may_receive() || self.fin_received {
             return false;
         }
         let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
-        let available = recv.window().min(self.max_window());
+        let available = window.min(self.max_window());
         // Two segments' worth, or half a buffer smaller than that. Each
         // case implies a step `advertised_window` takes, so the update
         // moves the edge and is not sent again.
@@ -2146,13 +2200,21 @@ impl<C: CongestionControl> Connection<C> {
     /// The probe timeout (RFC 8985 7.2): two smoothed round trips, plus
     /// the peer's worst delayed ACK when one segment is in flight, never
     /// after the retransmission timer. `None` before any RTT sample.
-    fn probe_timeout(&self) -> Option<Duration> {
-        let srtt = self.rtt.srtt()?;
-        let mut pto = srtt.saturating_mul(2).max(MIN_PROBE_TIMEOUT);
+    ///
+    /// In nanoseconds: it is armed for every new segment sent, and the
+    /// same sums on `Duration`s cost several times as much.
+    fn probe_timeout(&self) -> Option<u64> {
+        let srtt = self.rtt.srtt_nanos()?;
+        let mut pto = srtt.saturating_mul(2).max(MIN_PROBE_TIMEOUT_NANOS);
         if self.in_flight() <= self.payload_per_segment() {
-            pto = pto.saturating_add(WORST_DELAYED_ACK);
+            pto = pto.saturating_add(WORST_DELAYED_ACK_NANOS);
         }
-        Some(pto.min(self.rtt.rto()))
+        Some(pto.min(self.rtt.rto_nanos()))
+    }
+
+    /// When the retransmission timer armed at `now` runs out.
+    fn rto_deadline(&self, now: Instant) -> Instant {
+        after_nanos(now, self.rtt.rto_nanos())
     }
 
     /// Arms the probe timer if a probe may follow: SACK in use, data in
@@ -2169,7 +2231,7 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         if let Some(pto) = self.probe_timeout() {
-            self.tlp_at = Some(now + pto);
+            self.tlp_at = Some(after_nanos(now, pto));
         }
     }
 
@@ -2273,12 +2335,10 @@ impl<C: CongestionControl> Connection<C> {
             return None;
         }
         let queued = send.len();
-        let cwnd = self.cc.window();
-
         // Loss recovery first.
         if self.recovery.is_some() && self.snd_nxt == self.snd_max {
             let first = self.high_rxt == self.snd_una;
-            if (first || self.pipe().saturating_add(seg_max) <= cwnd)
+            if (first || self.pipe().saturating_add(seg_max) <= self.cc.window())
                 && let Some((seq, room)) = self.next_lost(seg_max)
                 && let Some(t) = self.segment_at(now, seq, room, queued, recv)
             {
@@ -2294,6 +2354,9 @@ impl<C: CongestionControl> Connection<C> {
             self.cwnd_limited = false;
             return None;
         }
+        // (Asked only now: a poll with nothing to send, the usual one
+        // after a segment, does without.)
+        let cwnd = self.cc.window();
         // After a timeout SND.NXT went back: what was sent since counts.
         let flight = if self.recovery.is_some() && self.snd_nxt == self.snd_max {
             self.pipe()
@@ -2454,7 +2517,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         self.blocked = true;
         if self.retransmit_at.is_none() {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
     }
 
@@ -2513,7 +2576,7 @@ impl<C: CongestionControl> Connection<C> {
             }
             self.snd_nxt = seq + 1u32;
             self.snd_max = self.snd_max.max(self.snd_nxt);
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
             return;
         }
         if seg_len == 0 {
@@ -2566,7 +2629,7 @@ impl<C: CongestionControl> Connection<C> {
             self.tlp_due = false;
             self.tlp_probe = Some(seq);
             self.stats.tail_probes += 1;
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
@@ -2589,12 +2652,17 @@ impl<C: CongestionControl> Connection<C> {
             }
         }
         if self.retransmit_at.is_none() && !probe {
-            self.retransmit_at = Some(now + self.rtt.rto());
+            self.retransmit_at = Some(self.rto_deadline(now));
         }
         if !again && !tail_probe && self.tlp_probe.is_none() {
             self.arm_tail_probe(now);
         }
     }
+}
+
+/// `now` plus `nanos`, at most [`Instant::MAX`] (as `now + duration`).
+fn after_nanos(now: Instant, nanos: u64) -> Instant {
+    Instant::from_nanos(now.as_nanos().saturating_add(nanos))
 }
 
 /// The RST answering `seg`, which reached no connection or an
@@ -2681,6 +2749,60 @@ mod tests {
                 .conn
                 .on_segment(now, seg, payload, &mut self.send, &mut self.recv);
         }
+    }
+
+    /// Header prediction only ever says yes to segments the full checks
+    /// let through untouched: every mix of sequence number, flags,
+    /// timestamp and length around the next expected segment.
+    #[test]
+    fn predicted_segments_pass_the_checks_unchanged() {
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let now = Instant::from_secs(1);
+        let (mut a, mut b) = established::<4>(&mut storage, now);
+        assert_eq!(a.send.write(&[7; 10]), 10);
+        let mut frame = [0u8; 1480];
+        let template = a.poll(now, &mut frame).expect("data");
+        let (tsval, tsecr) = template.timestamp.expect("timestamps");
+        let mut predicted = 0;
+        for seq in [-1i32, 0, 1, 100] {
+            for flags in [
+                TcpFlags::empty(),
+                TcpFlags::PSH,
+                TcpFlags::FIN,
+                TcpFlags::SYN,
+                TcpFlags::RST,
+                TcpFlags::ECE,
+            ] {
+                for ts in [
+                    None,
+                    Some(tsval.wrapping_sub(1)),
+                    Some(tsval),
+                    Some(tsval.wrapping_add(1)),
+                ] {
+                    for payload_len in [0, 10] {
+                        let seg = TcpRepr {
+                            seq_number: template.seq_number + seq as u32,
+                            flags,
+                            timestamp: ts.map(|v| (v, tsecr)),
+                            payload_len,
+                            ..template
+                        };
+                        if !b.conn.predicted(&seg) {
+                            continue;
+                        }
+                        predicted += 1;
+                        let before = std::format!("{:?}", b.conn);
+                        assert!(b.conn.screen(now, &seg, &b.recv), "{seg}");
+                        assert_eq!(std::format!("{:?}", b.conn), before, "{seg}");
+                    }
+                }
+            }
+        }
+        // At RCV.NXT, any flags but SYN and RST, with or without payload,
+        // a timestamp not older or none.
+        assert_eq!(predicted, 4 * 3 * 2);
+        b.deliver(now, &template, &frame[..template.payload_len]);
+        assert_eq!(b.recv.window(), 64 * 1024 - 10);
     }
 
     /// Closing while the SYN is out keeps what the application wrote: the

@@ -1023,7 +1023,7 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         // `find` would return.
         let recent = endpoint
             .recent
-            .filter(|&h| endpoint.table.tuple(h).as_ref() == Some(&tuple));
+            .filter(|&h| endpoint.table.tuple_ref(h) == Some(&tuple));
         let Some(handle) = recent.or_else(|| endpoint.table.find(&tuple)) else {
             return endpoint.on_unmatched(packet, tuple, repr, &mut self.io);
         };
@@ -1079,7 +1079,7 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
                 if is_waiting != waiting {
                     continue;
                 }
-                let max_len = match self.endpoint.table.tuple(handle) {
+                let max_len = match self.endpoint.table.tuple_ref(handle) {
                     Some(tuple) if !tuple.remote.is_ipv4() => {
                         room_v4.saturating_sub(IPV6_HEADER_LEN - IPV4_HEADER_LEN)
                     }
@@ -1133,14 +1133,18 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         now: Instant,
     ) {
         let endpoint = &mut *self.endpoint;
-        let Some(tuple) = endpoint.table.tuple(handle) else {
+        let Some((local, remote)) = endpoint
+            .table
+            .tuple_ref(handle)
+            .map(|t| (t.local, t.remote))
+        else {
             return;
         };
         let checksum = raw.info().capabilities.tcp.tx;
         let header_len = t.repr.buffer_len();
         let init = ip::Init {
-            src: Some(tuple.local),
-            dst: tuple.remote,
+            src: Some(local),
+            dst: remote,
             protocol: IpProtocol::Tcp,
             payload_len: header_len + t.repr.payload_len,
         };

@@ -100,19 +100,34 @@ pub struct RttEstimator {
     base_rto: u64,
     /// How often the timer was backed off since the last sample.
     backoffs: u32,
+    /// The RTO now, backed off and bounded: every segment sent arms a
+    /// timer with it, so it is kept rather than computed each time.
+    rto: u64,
+    /// `config.min`, `config.max` and `config.granularity` in
+    /// nanoseconds: every sample and every timer uses them, and a
+    /// `Duration`'s nanoseconds take a 128-bit multiplication.
+    min: u64,
+    max: u64,
+    granularity: u64,
 }
 
 impl RttEstimator {
     /// An estimator without samples, whose RTO is `config.initial`
     /// (bounded by `config.min` and `config.max`).
     pub fn new(config: RtoConfig) -> Self {
+        let (min, max) = (nanos(config.min), nanos(config.max));
+        let base_rto = clamp_rto(min, max, nanos(config.initial));
         RttEstimator {
             config,
             srtt: None,
             rttvar: 0,
             min_rtt: None,
-            base_rto: clamp_rto(&config, nanos(config.initial)),
+            base_rto,
             backoffs: 0,
+            rto: base_rto,
+            min,
+            max,
+            granularity: nanos(config.granularity),
         }
     }
 
@@ -132,7 +147,11 @@ impl RttEstimator {
     /// from timestamp echoes (Karn's algorithm, see the module
     /// documentation).
     pub fn sample(&mut self, rtt: Duration) {
-        let r = nanos(rtt);
+        self.sample_nanos(nanos(rtt));
+    }
+
+    /// [`sample`](Self::sample) with the round-trip time in nanoseconds.
+    pub(super) fn sample_nanos(&mut self, r: u64) {
         let (srtt, rttvar) = match self.srtt {
             None => (r, r / 2),
             Some(srtt) => {
@@ -146,21 +165,32 @@ impl RttEstimator {
         self.srtt = Some(srtt);
         self.rttvar = rttvar;
         self.min_rtt = Some(self.min_rtt.map_or(r, |least| least.min(r)));
-        let margin = nanos(self.config.granularity).max(rttvar.saturating_mul(4));
-        self.base_rto = clamp_rto(&self.config, srtt.saturating_add(margin));
+        let margin = self.granularity.max(rttvar.saturating_mul(4));
+        self.base_rto = clamp_rto(self.min, self.max, srtt.saturating_add(margin));
         self.backoffs = 0;
+        self.rto = self.base_rto;
     }
 
     /// The current retransmission timeout: the computed RTO doubled once
     /// per back-off, at most the configured maximum.
     pub fn rto(&self) -> Duration {
+        Duration::from_nanos(self.rto_nanos())
+    }
+
+    /// [`rto`](Self::rto) in nanoseconds.
+    pub(super) fn rto_nanos(&self) -> u64 {
+        self.rto
+    }
+
+    /// The RTO from the base and the back-off count.
+    fn backed_off_rto(&self) -> u64 {
         let factor = 1u64.checked_shl(self.backoffs).unwrap_or(0);
         let backed_off = match factor {
             // Shifted past 64 bits: certainly beyond the maximum.
             0 => u64::MAX,
             factor => self.base_rto.saturating_mul(factor),
         };
-        Duration::from_nanos(backed_off.min(nanos(self.config.max)))
+        backed_off.min(self.max)
     }
 
     /// The retransmission timer expired: double the RTO (RFC 6298 5.5),
@@ -171,6 +201,7 @@ impl RttEstimator {
     /// after some number of retransmissions (RFC 9293 3.8.3, R2).
     pub fn back_off(&mut self) {
         self.backoffs = self.backoffs.saturating_add(1);
+        self.rto = self.backed_off_rto();
     }
 
     /// How often the timer was backed off since the last sample.
@@ -181,6 +212,11 @@ impl RttEstimator {
     /// The smoothed round-trip time, `None` before the first sample.
     pub fn srtt(&self) -> Option<Duration> {
         self.srtt.map(Duration::from_nanos)
+    }
+
+    /// [`srtt`](Self::srtt) in nanoseconds.
+    pub(super) fn srtt_nanos(&self) -> Option<u64> {
+        self.srtt
     }
 
     /// The round-trip time variation, `None` before the first sample.
@@ -211,6 +247,16 @@ pub(super) fn nanos(duration: Duration) -> u64 {
 /// exponentially weighted moving average of RFC 6298 2.3 (`keep` at
 /// most `parts`).
 pub(super) fn weighted(old: u64, keep: u64, new: u64, parts: u64) -> u64 {
+    // In 64 bits when the sum fits, as it does for any delay below 292
+    // years divided by `parts`: 128-bit arithmetic costs several times as
+    // much, and the result is the same.
+    let small = old
+        .checked_mul(keep)
+        .zip(new.checked_mul(parts.saturating_sub(keep)))
+        .and_then(|(a, b)| a.checked_add(b));
+    if let (Some(sum), Some(parts)) = (small, core::num::NonZeroU64::new(parts)) {
+        return sum / parts;
+    }
     let sum = u128::from(old) * u128::from(keep)
         + u128::from(new) * u128::from(parts.saturating_sub(keep));
     // The average lies between `old` and `new`, so it fits a u64.
@@ -219,8 +265,8 @@ pub(super) fn weighted(old: u64, keep: u64, new: u64, parts: u64) -> u64 {
 
 /// Bounds an RTO by the configured minimum and maximum; the maximum wins
 /// if the configuration has them the wrong way round.
-fn clamp_rto(config: &RtoConfig, rto: u64) -> u64 {
-    rto.max(nanos(config.min)).min(nanos(config.max))
+fn clamp_rto(min: u64, max: u64, rto: u64) -> u64 {
+    rto.max(min).min(max)
 }
 
 #[cfg(test)]
@@ -363,6 +409,40 @@ mod tests {
         rtt.back_off();
         assert_eq!(rtt.rto(), Duration::from_nanos(u64::MAX));
         assert_eq!(rtt.min_rtt(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn weighted_average_is_exact_on_both_sides_of_the_64_bit_limit() {
+        let wide = |old: u64, keep: u64, new: u64, parts: u64| {
+            let sum =
+                u128::from(old) * u128::from(keep) + u128::from(new) * u128::from(parts - keep);
+            (sum / u128::from(parts)) as u64
+        };
+        // Around where `old * 7` stops fitting in 64 bits.
+        let edge = u64::MAX / 7;
+        for old in [
+            0,
+            1,
+            1_000_003,
+            edge - 1,
+            edge,
+            edge + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            for new in [0, 9, edge, edge + 1, u64::MAX] {
+                assert_eq!(
+                    weighted(old, 7, new, 8),
+                    wide(old, 7, new, 8),
+                    "{old} {new}"
+                );
+                assert_eq!(
+                    weighted(old, 3, new, 4),
+                    wide(old, 3, new, 4),
+                    "{old} {new}"
+                );
+            }
+        }
     }
 
     #[test]

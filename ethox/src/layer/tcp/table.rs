@@ -311,7 +311,13 @@ impl<'a, T> ConnectionTable<'a, T> {
 
     /// The tuple of a live entry.
     pub fn tuple(&self, handle: Handle) -> Option<FourTuple> {
-        self.live(handle).map(|entry| entry.tuple)
+        self.tuple_ref(handle).copied()
+    }
+
+    /// [`tuple`](Self::tuple) without the copy, for the endpoint's paths
+    /// that only look at it (once or twice for every segment).
+    pub(crate) fn tuple_ref(&self, handle: Handle) -> Option<&FourTuple> {
+        self.live(handle).map(|entry| &entry.tuple)
     }
 
     /// Takes a live entry out of the table and returns its value. The
