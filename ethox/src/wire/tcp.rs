@@ -285,10 +285,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     fn checksum_sum(&self, src: IpAddr, dst: IpAddr) -> u16 {
         let data = self.buffer.as_ref();
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        checksum::combine(&[
-            checksum::pseudo_header(src, dst, IpProtocol::Tcp, len),
-            checksum::sum(data),
-        ])
+        checksum::Accumulator::new()
+            .pseudo_header(src, dst, IpProtocol::Tcp, len)
+            .bytes(data)
+            .sum()
     }
 }
 
