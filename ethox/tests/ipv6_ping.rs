@@ -459,3 +459,53 @@ fn unrecognized_options_that_ask_for_it_get_a_parameter_problem() {
         other => panic!("not a parameter problem: {other:?}"),
     }
 }
+
+/// The IP layer remembers its last IPv6 resolution; a change of this
+/// host's addresses is seen by the very next packet.
+#[test]
+fn a_remembered_resolution_follows_the_addresses() {
+    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
+    let now = Instant::from_secs(3);
+    a.nic.set_time(now);
+    b.nic.set_time(now);
+    let ping = |left| Ping6 {
+        dst: B,
+        left,
+        last_error: None,
+        replies: Vec::new(),
+    };
+    let mut quiet = Ping6 {
+        dst: A,
+        left: 0,
+        last_error: None,
+        replies: Vec::new(),
+    };
+    let mut first = ping(1);
+    assert_eq!(a.send(&mut first), 1); // neighbor solicitation
+    carry(&mut a, &mut b);
+    b.receive(&mut quiet);
+    carry(&mut b, &mut a);
+    a.receive(&mut first);
+    assert_eq!(a.send(&mut first), 1);
+    assert_eq!(
+        a.drain(),
+        ["IPv6 fd00::1 > fd00::2: ICMPv6 echo request id 9 seq 1 len 24"]
+    );
+
+    // Off B's prefix, A has no route to B.
+    assert!(a.ip.remove_addr(IpAddr::V6(A)));
+    let elsewhere = Ipv6Addr::new(0xfd01, 0, 0, 0, 0, 0, 0, 1);
+    assert!(a.ip.add_addr(IpCidr::new(IpAddr::V6(elsewhere), 64).unwrap()));
+    let mut second = ping(1);
+    assert_eq!(a.send(&mut second), 0);
+    assert_eq!(second.last_error, Some(ip::Error::Unreachable));
+
+    // Back on it: the ping goes, from the address A has again.
+    assert!(a.ip.remove_addr(IpAddr::V6(elsewhere)));
+    assert!(a.ip.add_addr(IpCidr::new(IpAddr::V6(A), 64).unwrap()));
+    assert_eq!(a.send(&mut second), 1);
+    assert_eq!(
+        a.drain(),
+        ["IPv6 fd00::1 > fd00::2: ICMPv6 echo request id 9 seq 1 len 24"]
+    );
+}

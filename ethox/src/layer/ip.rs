@@ -352,25 +352,59 @@ pub struct Endpoint<'a> {
     state: IpState,
     /// Changes (wrapping) whenever an address is added or removed.
     addrs_generation: u32,
-    /// The last IPv4 destination resolved to a fresh hardware address:
-    /// a host sending to one peer resolves it again for every packet.
-    last_v4: Option<ResolvedV4>,
+    /// The last destination of each family resolved to a fresh hardware
+    /// address: a host sending to one peer resolves it again for every
+    /// packet.
+    last_v4: Option<Remembered<Ipv4Addr>>,
+    last_v6: Option<Remembered<Ipv6Addr>>,
 }
 
-/// What [`Endpoint::resolve_v4`] found for one destination, and what it
+/// What a resolution found for one unicast destination, and what it
 /// depended on: the answer stands while the addresses, the routes and the
-/// ARP cache are unchanged (their generations) and until the ARP entry
-/// ages or a route expires (`until`).
+/// neighbor cache are unchanged (their generations) and until the
+/// neighbor entry ages or a route expires (`until`).
 #[derive(Debug, Clone, Copy)]
-struct ResolvedV4 {
-    dst: Ipv4Addr,
-    src: Ipv4Addr,
+struct Remembered<A> {
+    dst: A,
+    src: A,
     mac: EthernetAddress,
-    /// The ARP cache slot that answered, touched on every reuse as a
+    /// The neighbor cache slot that answered, touched on every reuse as a
     /// lookup would.
-    arp_slot: usize,
+    slot: usize,
     until: Instant,
     generations: [u32; 3],
+}
+
+impl<A: Copy + Eq> Remembered<A> {
+    /// The answer for `dst` at `now`, if it still stands.
+    #[inline]
+    fn answer(this: Option<Self>, dst: A, now: Instant, generations: [u32; 3]) -> Option<Self> {
+        this.filter(|last| last.dst == dst && now < last.until && last.generations == generations)
+    }
+
+    /// Remembers that `dst` goes from `src` to `mac`, the fresh mapping of
+    /// `next_hop` in `cache`, as long as the routes' next expiry allows.
+    fn new(
+        cache: &NeighborCache<'_, A>,
+        routes: &Routes<'_>,
+        (dst, src, next_hop): (A, A, A),
+        mac: EthernetAddress,
+        generations: [u32; 3],
+    ) -> Option<Self> {
+        let (slot, fresh_until) = cache.fresh_until(next_hop)?;
+        let until = match routes.next_deadline() {
+            Some(expiry) => expiry.min(fresh_until),
+            None => fresh_until,
+        };
+        Some(Remembered {
+            dst,
+            src,
+            mac,
+            slot,
+            until,
+            generations,
+        })
+    }
 }
 
 /// One slot of the multicast group table (storage for
@@ -537,6 +571,7 @@ impl<'a> Endpoint<'a> {
             },
             addrs_generation: 0,
             last_v4: None,
+            last_v6: None,
         }
     }
 
@@ -829,25 +864,19 @@ impl<'a> Endpoint<'a> {
     /// or what to do instead.
     #[inline]
     fn resolve_v4(&mut self, dst: Ipv4Addr, now: Instant) -> Result<(Ipv4Addr, Resolved), Error> {
-        if let Some(last) = self.last_v4
-            && last.dst == dst
-            && now < last.until
-            && last.generations == self.generations()
-        {
-            self.arp.touch(last.arp_slot, now);
+        let generations = self.generations(self.arp.generation());
+        if let Some(last) = Remembered::answer(self.last_v4, dst, now, generations) {
+            self.arp.touch(last.slot, now);
             return Ok((last.src, Resolved::Mac(last.mac)));
         }
         self.resolve_v4_afresh(dst, now)
     }
 
-    /// The generations of what an IPv4 resolution depends on.
+    /// The generations of what a resolution depends on, with the
+    /// neighbor cache's of its family.
     #[inline]
-    fn generations(&self) -> [u32; 3] {
-        [
-            self.addrs_generation,
-            self.routes.generation(),
-            self.arp.generation(),
-        ]
+    fn generations(&self, neighbors: u32) -> [u32; 3] {
+        [self.addrs_generation, self.routes.generation(), neighbors]
     }
 
     /// [`resolve_v4`](Self::resolve_v4) without the remembered answer;
@@ -918,20 +947,9 @@ impl<'a> Endpoint<'a> {
         };
         let resolved = match self.arp.lookup(next_hop, now) {
             Resolution::Known(mac) => {
-                if let Some((arp_slot, fresh_until)) = self.arp.fresh_until(next_hop) {
-                    let until = match self.routes.next_deadline() {
-                        Some(expiry) => expiry.min(fresh_until),
-                        None => fresh_until,
-                    };
-                    self.last_v4 = Some(ResolvedV4 {
-                        dst,
-                        src,
-                        mac,
-                        arp_slot,
-                        until,
-                        generations: self.generations(),
-                    });
-                }
+                let generations = self.generations(self.arp.generation());
+                let hops = (dst, src, next_hop);
+                self.last_v4 = Remembered::new(&self.arp, &self.routes, hops, mac, generations);
                 Resolved::Mac(mac)
             }
             Resolution::Revalidate(mac) => {
@@ -1242,7 +1260,23 @@ impl<'a> Endpoint<'a> {
             .or(link_local)
     }
 
+    #[inline]
     fn resolve_v6(&mut self, dst: Ipv6Addr, now: Instant) -> Result<(Ipv6Addr, Resolved), Error> {
+        let generations = self.generations(self.ndisc.generation());
+        if let Some(last) = Remembered::answer(self.last_v6, dst, now, generations) {
+            self.ndisc.touch(last.slot, now);
+            return Ok((last.src, Resolved::Mac(last.mac)));
+        }
+        self.resolve_v6_afresh(dst, now)
+    }
+
+    /// [`resolve_v6`](Self::resolve_v6) without the remembered answer;
+    /// remembers a unicast destination's fresh hardware address.
+    fn resolve_v6_afresh(
+        &mut self,
+        dst: Ipv6Addr,
+        now: Instant,
+    ) -> Result<(Ipv6Addr, Resolved), Error> {
         if dst.is_unspecified() || dst.is_loopback() || self.has_v6(dst) {
             return Err(Error::BadDestination);
         }
@@ -1267,7 +1301,12 @@ impl<'a> Endpoint<'a> {
             }
         };
         let resolved = match self.ndisc.lookup(next_hop, now) {
-            Resolution::Known(mac) => Resolved::Mac(mac),
+            Resolution::Known(mac) => {
+                let generations = self.generations(self.ndisc.generation());
+                let hops = (dst, src, next_hop);
+                self.last_v6 = Remembered::new(&self.ndisc, &self.routes, hops, mac, generations);
+                Resolved::Mac(mac)
+            }
             Resolution::Revalidate(mac) => {
                 self.state.revalidate = Some(IpAddr::V6(next_hop));
                 self.state.maybe_owed = true;
