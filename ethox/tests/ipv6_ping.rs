@@ -74,6 +74,18 @@ struct Ping6 {
     replies: Vec<u16>,
 }
 
+impl Ping6 {
+    /// `left` echo requests to `dst` (0: a handler that only listens).
+    fn new(dst: Ipv6Addr, left: u16) -> Ping6 {
+        Ping6 {
+            dst,
+            left,
+            last_error: None,
+            replies: Vec::new(),
+        }
+    }
+}
+
 impl<D: Device> ip::Send<D> for Ping6 {
     fn send(&mut self, raw: ip::Raw<'_, '_, D>) {
         if self.left == 0 {
@@ -134,18 +146,8 @@ fn ping6_resolves_with_neighbor_discovery_then_is_answered() {
     let now = Instant::from_secs(3);
     a.nic.set_time(now);
     b.nic.set_time(now);
-    let mut ping = Ping6 {
-        dst: B,
-        left: 2,
-        last_error: None,
-        replies: Vec::new(),
-    };
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut ping = Ping6::new(B, 2);
+    let mut quiet = Ping6::new(A, 0);
 
     assert_eq!(a.send(&mut ping), 1);
     assert_eq!(ping.last_error, Some(ip::Error::Unresolved));
@@ -182,12 +184,7 @@ fn ping6_resolves_with_neighbor_discovery_then_is_answered() {
 fn solicitation_goes_to_the_solicited_node_group_with_hop_limit_255() {
     let mut a = Host::new(1, A);
     a.nic.set_time(Instant::from_secs(1));
-    let mut ping = Ping6 {
-        dst: B,
-        left: 1,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut ping = Ping6::new(B, 1);
     a.send(&mut ping);
     let frame = a.nic.drain_one(|f| f.to_vec()).unwrap();
     assert_eq!(&frame[..6], &[0x33, 0x33, 0xff, 0, 0, 2]);
@@ -203,12 +200,7 @@ fn neighbor_discovery_from_beyond_the_link_is_dropped() {
     let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
     a.nic.set_time(Instant::from_secs(1));
     b.nic.set_time(Instant::from_secs(1));
-    let mut ping = Ping6 {
-        dst: B,
-        left: 1,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut ping = Ping6::new(B, 1);
     a.send(&mut ping);
     // Lower the hop limit as a router would (and fix nothing else: the
     // ICMPv6 checksum does not cover it).
@@ -254,12 +246,7 @@ fn duplicate_address_detection_is_answered_to_all_nodes() {
         ChecksumMode::Software,
     );
     b.nic.inject(&frame);
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut quiet = Ping6::new(A, 0);
     b.receive(&mut quiet);
     assert_eq!(
         b.drain(),
@@ -308,12 +295,7 @@ fn refused_packets_get_icmpv6_port_unreachable_with_the_quote() {
     let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
     a.nic.set_time(Instant::from_secs(1));
     b.nic.set_time(Instant::from_secs(1));
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut quiet = Ping6::new(A, 0);
     let mut probe = Udpish(B, false);
     a.send(&mut probe); // neighbor solicitation
     carry(&mut a, &mut b);
@@ -369,12 +351,7 @@ fn router_advertisement_gives_default_route_mtu_and_slaac_address() {
         .to_vec();
     host.nic.set_time(Instant::from_secs(10));
     host.nic.inject(&ra);
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut quiet = Ping6::new(A, 0);
     host.receive(&mut quiet);
     let stats = host.ip.stats();
     assert_eq!(stats.router_advertisements, 1);
@@ -429,12 +406,7 @@ fn unrecognized_options_that_ask_for_it_get_a_parameter_problem() {
         .data
         .to_vec();
     b.nic.inject(&frame);
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
+    let mut quiet = Ping6::new(A, 0);
     b.receive(&mut quiet);
     assert_eq!(b.ip.stats().rx_ext_header_dropped, 1);
     let answer = b
@@ -468,19 +440,8 @@ fn a_remembered_resolution_follows_the_addresses() {
     let now = Instant::from_secs(3);
     a.nic.set_time(now);
     b.nic.set_time(now);
-    let ping = |left| Ping6 {
-        dst: B,
-        left,
-        last_error: None,
-        replies: Vec::new(),
-    };
-    let mut quiet = Ping6 {
-        dst: A,
-        left: 0,
-        last_error: None,
-        replies: Vec::new(),
-    };
-    let mut first = ping(1);
+    let mut quiet = Ping6::new(A, 0);
+    let mut first = Ping6::new(B, 1);
     assert_eq!(a.send(&mut first), 1); // neighbor solicitation
     carry(&mut a, &mut b);
     b.receive(&mut quiet);
@@ -496,7 +457,7 @@ fn a_remembered_resolution_follows_the_addresses() {
     assert!(a.ip.remove_addr(IpAddr::V6(A)));
     let elsewhere = Ipv6Addr::new(0xfd01, 0, 0, 0, 0, 0, 0, 1);
     assert!(a.ip.add_addr(IpCidr::new(IpAddr::V6(elsewhere), 64).unwrap()));
-    let mut second = ping(1);
+    let mut second = Ping6::new(B, 1);
     assert_eq!(a.send(&mut second), 0);
     assert_eq!(second.last_error, Some(ip::Error::Unreachable));
 
