@@ -3,7 +3,7 @@
 //! whatever parses must emit a header that parses back to the same Repr
 //! over the same payload, and for a header without options (and with a
 //! correct checksum and a clear reserved bit) to the same bytes, checksum
-//! field aside.
+//! field aside. Parsing an unchecked buffer fails exactly as `check_len`.
 use std::fmt::Write;
 
 use ethox::wire::ChecksumMode;
@@ -38,7 +38,12 @@ fn cidr_properties(data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     cidr_properties(data);
 
+    // Parse checks the lengths itself (with a shortcut for the usual
+    // 20-byte header): a buffer check_len refuses fails with its error.
+    let unchecked = Ipv4Repr::parse(&Ipv4Packet::new_unchecked(data), ChecksumMode::Offloaded);
     let Ok(packet) = Ipv4Packet::new_checked(data) else {
+        let refused = Ipv4Packet::new_unchecked(data).check_len();
+        assert_eq!(unchecked.err(), refused.err());
         return;
     };
     // check_len walked the options: the iterator finds nothing wrong.
