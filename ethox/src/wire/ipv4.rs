@@ -740,18 +740,16 @@ impl Ipv4Repr {
             s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3],
         ];
         if checksum.in_software() {
-            let words = [
-                u16::from_be_bytes([ver_ihl, tos]),
-                total_len,
-                self.ident,
-                flags_frag,
-                u16::from_be_bytes([self.ttl, protocol]),
-                u16::from_be_bytes([s[0], s[1]]),
-                u16::from_be_bytes([s[2], s[3]]),
-                u16::from_be_bytes([d[0], d[1]]),
-                u16::from_be_bytes([d[2], d[3]]),
-            ];
-            let value = checksum::finish(checksum::combine(&words)).to_be_bytes();
+            let sum = checksum::Accumulator::new()
+                .word(u16::from_be_bytes([ver_ihl, tos]))
+                .word(total_len)
+                .word(self.ident)
+                .word(flags_frag)
+                .word(u16::from_be_bytes([self.ttl, protocol]))
+                .bytes4(s)
+                .bytes4(d)
+                .sum();
+            let value = checksum::finish(sum).to_be_bytes();
             header[10] = value[0];
             header[11] = value[1];
         }
