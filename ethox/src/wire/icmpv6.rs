@@ -397,19 +397,18 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
 
     /// Whether the checksum is right for a message from `src` to `dst`.
     pub fn verify_checksum(&self, src: Ipv6Addr, dst: Ipv6Addr) -> bool {
-        let data = self.buffer.as_ref();
-        checksum::verifies(checksum::combine(&[
-            pseudo_header(src, dst, data.len()),
-            checksum::sum(data),
-        ]))
+        checksum::verifies(message_sum(src, dst, self.buffer.as_ref()))
     }
 }
 
-/// The pseudo-header sum for a message of `len` bytes (RFC 4443 section
-/// 2.3, RFC 8200 section 8.1).
-fn pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, len: usize) -> u16 {
-    let len = u32::try_from(len).unwrap_or(u32::MAX);
-    checksum::ipv6_pseudo_header(src, dst, IpProtocol::Icmpv6.into(), len)
+/// The sum of the pseudo-header (RFC 4443 section 2.3, RFC 8200 section
+/// 8.1) and the whole message `data`.
+fn message_sum(src: Ipv6Addr, dst: Ipv6Addr, data: &[u8]) -> u16 {
+    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    checksum::Accumulator::new()
+        .pseudo_header(src.into(), dst.into(), IpProtocol::Icmpv6, len)
+        .bytes(data)
+        .sum()
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Icmpv6Packet<&'a T> {
@@ -481,8 +480,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
     /// `src` to `dst` and writes it.
     pub fn fill_checksum(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
         self.set_checksum(0);
-        let data = self.buffer.as_ref();
-        let sum = checksum::combine(&[pseudo_header(src, dst, data.len()), checksum::sum(data)]);
+        let sum = message_sum(src, dst, self.buffer.as_ref());
         self.set_checksum(checksum::finish(sum))
     }
 }
