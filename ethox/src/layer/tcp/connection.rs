@@ -290,10 +290,11 @@ pub struct Reaction {
     pub peer_closed: bool,
     /// The connection is over (see [`Connection::close_reason`]).
     pub closed: bool,
-    /// A RST to send in answer, built from the segment (RFC 9293 3.10.7:
-    /// unacceptable ACKs in SYN-SENT and SYN-RECEIVED). Not connection
-    /// state: the endpoint sends it at once or never.
-    pub reset: Option<TcpRepr>,
+    /// Answer the segment with a RST, [`Connection::reset_for`] it (RFC
+    /// 9293 3.10.7: unacceptable ACKs in SYN-SENT and SYN-RECEIVED). Not
+    /// connection state: the endpoint sends it at once or never. (A flag,
+    /// not the header: every segment's reaction is returned by value.)
+    pub reset: bool,
 }
 
 /// A segment to send: the header, and where its payload comes from.
@@ -1002,7 +1003,7 @@ impl<C: CongestionControl> Connection<C> {
             // Acceptable only if it acknowledges our SYN and nothing more.
             if !(self.iss < ack && ack <= self.snd_max) {
                 if !rst {
-                    reaction.reset = Some(self.reset_for(seg));
+                    reaction.reset = true;
                 }
                 return;
             }
@@ -1090,7 +1091,7 @@ impl<C: CongestionControl> Connection<C> {
                 reaction.established = true;
                 self.update_window(seg);
             } else {
-                reaction.reset = Some(self.reset_for(seg));
+                reaction.reset = true;
                 return;
             }
         }

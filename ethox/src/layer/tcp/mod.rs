@@ -1037,8 +1037,8 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         }
         let payload = tcp_payload(packet.payload(), &repr);
         let reaction = endpoint.deliver(handle, &repr, payload, now, &mut self.io);
-        if let Some(rst) = reaction.reset {
-            endpoint.send_reset(packet, &rst);
+        if reaction.reset {
+            endpoint.send_reset(packet, &connection::reset_for(&repr));
         }
     }
 }
