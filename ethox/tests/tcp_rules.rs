@@ -623,13 +623,13 @@ fn rfc9293_rst_in_syn_sent_needs_acceptable_ack() {
     };
     // No ACK: ignored (RFC 9293 3.10.7.3).
     let r = l.feed(&rst(None), &[]);
-    assert!(!r.closed && r.reset.is_none());
+    assert!(!r.closed && !r.reset);
     assert_eq!(l.state(), State::SynSent);
     // An ACK that does not acknowledge our SYN: ignored, and no RST
     // answers a RST.
     for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS - 1000u32] {
         let r = l.feed(&rst(Some(bad)), &[]);
-        assert!(!r.closed && r.reset.is_none());
+        assert!(!r.closed && !r.reset);
         assert_eq!(l.state(), State::SynSent);
     }
     assert!(l.out().is_empty());
@@ -648,7 +648,8 @@ fn rfc9293_unacceptable_ack_in_syn_sent_answered_with_rst() {
     for bad in [OUR_ISS, OUR_ISS + 5u32] {
         let syn_ack = l.syn(Some(bad));
         let r = l.feed(&syn_ack, &[]);
-        let rst = r.reset.expect("a RST answers");
+        assert!(r.reset, "a RST answers");
+        let rst = l.conn().reset_for(&syn_ack);
         // <SEQ=SEG.ACK><CTL=RST>
         assert_eq!(rst.flags, TcpFlags::RST);
         assert_eq!(rst.seq_number, bad);
@@ -670,7 +671,8 @@ fn rfc9293_unacceptable_ack_in_syn_received_answered_with_rst() {
     for bad in [OUR_ISS, OUR_ISS + 2u32, OUR_ISS + 100_000u32] {
         let ack = l.seg(TcpFlags::empty(), bad);
         let r = l.feed(&ack, &[]);
-        let rst = r.reset.expect("a RST answers");
+        assert!(r.reset, "a RST answers");
+        let rst = l.conn().reset_for(&ack);
         assert_eq!(rst.flags, TcpFlags::RST);
         assert_eq!(rst.seq_number, bad);
         assert_eq!(l.state(), State::SynReceived);
@@ -897,7 +899,7 @@ fn rfc5961_syn_in_established_gets_challenge_ack() {
         let mut syn = l.syn(None);
         syn.seq_number = seq;
         let r = l.feed(&syn, &[]);
-        assert!(!r.closed && r.reset.is_none());
+        assert!(!r.closed && !r.reset);
         let out = l.out();
         assert_eq!(out.len(), 1);
         assert!(only_acks(&out));

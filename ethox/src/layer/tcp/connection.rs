@@ -290,10 +290,11 @@ pub struct Reaction {
     pub peer_closed: bool,
     /// The connection is over (see [`Connection::close_reason`]).
     pub closed: bool,
-    /// A RST to send in answer, built from the segment (RFC 9293 3.10.7:
-    /// unacceptable ACKs in SYN-SENT and SYN-RECEIVED). Not connection
-    /// state: the endpoint sends it at once or never.
-    pub reset: Option<TcpRepr>,
+    /// Answer the segment with a RST, [`Connection::reset_for`] it (RFC
+    /// 9293 3.10.7: unacceptable ACKs in SYN-SENT and SYN-RECEIVED). Not
+    /// connection state: the endpoint sends it at once or never. (A flag,
+    /// not the header: every segment's reaction is returned by value.)
+    pub reset: bool,
 }
 
 /// A segment to send: the header, and where its payload comes from.
@@ -1002,7 +1003,7 @@ impl<C: CongestionControl> Connection<C> {
             // Acceptable only if it acknowledges our SYN and nothing more.
             if !(self.iss < ack && ack <= self.snd_max) {
                 if !rst {
-                    reaction.reset = Some(self.reset_for(seg));
+                    reaction.reset = true;
                 }
                 return;
             }
@@ -1090,7 +1091,7 @@ impl<C: CongestionControl> Connection<C> {
                 reaction.established = true;
                 self.update_window(seg);
             } else {
-                reaction.reset = Some(self.reset_for(seg));
+                reaction.reset = true;
                 return;
             }
         }
@@ -1904,6 +1905,67 @@ impl<C: CongestionControl> Connection<C> {
         max_len: usize,
     ) -> Option<Transmit> {
         self.transmit_next(now, send, recv, max_len, true)
+    }
+
+    /// Whether [`poll_transmit`](Self::poll_transmit) at `now` with these
+    /// buffers would offer nothing and change nothing, for any frame size:
+    /// cheap checks the endpoint makes after a segment went out, instead
+    /// of polling again for the next one that is not there (request and
+    /// answer traffic sends one segment per batch).
+    ///
+    /// Every condition mirrors a step of `next_transmit`; a `false` only
+    /// means "poll to find out". The cheapest come first.
+    #[inline(always)]
+    pub(crate) fn nothing_to_send(
+        &self,
+        now: Instant,
+        send: &dyn SendBuffer,
+        recv: &dyn RecvBuffer,
+    ) -> bool {
+        let due = |timer: Option<Instant>| timer.is_some_and(|at| now >= at);
+        // No RST, no ACK owed, no probe; data_segment: no recovery, no
+        // FIN, `cwnd_limited` already cleared.
+        if self.rst_queued
+            || self.ack_now
+            || self.keep_alive_due
+            || self.tlp_due
+            || self.fin_queued
+            || self.cwnd_limited
+            || self.state != State::Established
+            || self.recovery.is_some()
+        {
+            return false;
+        }
+        // data_segment: nothing queued past SND.NXT.
+        let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
+        if send.len() > offset {
+            return false;
+        }
+        // on_timers: none due, the keep-alive timer set if it runs; the
+        // retransmission timer armed for data in flight.
+        let in_flight = self.in_flight();
+        if due(self.time_wait_until)
+            || due(self.ack_delayed_until)
+            || due(self.retransmit_at)
+            || due(self.tlp_at)
+            || due(self.persist_at)
+            || (self.config.keep_alive.is_some()
+                && in_flight == 0
+                && self.keep_alive_at.is_none_or(|at| now >= at))
+            || (in_flight > 0 && self.retransmit_at.is_none() && self.persist_at.is_none())
+        {
+            return false;
+        }
+        // The window: `rcv_buf` holds it already, and no update is due. It
+        // never is while the window is less than a silly-window step past
+        // what is promised (both of `window_update_due`'s cases need one),
+        // the usual case right after a segment advertised the window.
+        let window = recv.window();
+        let promised = self.rcv_adv.checked_distance(self.rcv_nxt).unwrap_or(0);
+        let available = window.min(self.max_window());
+        window <= self.rcv_buf
+            && (available < promised.saturating_add(self.sws_step(available))
+                || !self.window_update_due(window))
     }
 
     #[inline]
@@ -2803,6 +2865,94 @@ mod tests {
         assert_eq!(predicted, 4 * 3 * 2);
         b.deliver(now, &template, &frame[..template.payload_len]);
         assert_eq!(b.recv.window(), 64 * 1024 - 10);
+    }
+
+    /// `nothing_to_send` says yes only where a poll finds nothing and
+    /// changes nothing; after each segment of a request and answer it
+    /// says yes, so the endpoint does not poll again.
+    #[test]
+    fn nothing_to_send_only_when_a_poll_finds_nothing() {
+        fn settled<const GAPS: usize>(side: &mut Side<'_, GAPS>, now: Instant) -> bool {
+            let yes = side.conn.nothing_to_send(now, &side.send, &side.recv);
+            if yes {
+                let before = std::format!("{:?}", side.conn);
+                for max_len in [0, 60, 1480, 64 * 1024] {
+                    let t = side
+                        .conn
+                        .poll_transmit(now, &side.send, &side.recv, max_len);
+                    assert_eq!(t, None);
+                    assert_eq!(std::format!("{:?}", side.conn), before);
+                }
+            }
+            yes
+        }
+        let mut storage = [[0u8; 64 * 1024]; 4];
+        let mut now = Instant::from_secs(1);
+        let (mut a, mut b) = established::<4>(&mut storage, now);
+        a.conn.set_nagle(false);
+        b.conn.set_nagle(false);
+        let mut frame = [0u8; 1480];
+        let mut reply = [0u8; 64];
+        for round in 0..4u64 {
+            now += Duration::from_millis(round);
+            assert_eq!(a.send.write(&[1; 64]), 64);
+            assert!(!settled(&mut a, now));
+            let request = a.poll(now, &mut frame).expect("request");
+            assert!(settled(&mut a, now), "request {round}");
+            b.deliver(now, &request, &frame[..64]);
+            assert_eq!(b.recv.read(&mut reply), 64);
+            assert_eq!(b.send.write(&reply), 64);
+            let answer = b.poll(now, &mut frame).expect("answer");
+            assert!(settled(&mut b, now), "answer {round}");
+            a.deliver(now, &answer, &frame[..64]);
+            assert_eq!(a.recv.read(&mut reply), 64);
+        }
+        // More than a window's worth: the last segment the window lets go
+        // leaves data queued (no), a delayed ACK comes due (no), and the
+        // data acknowledged a window update may be due.
+        assert!(a.send.write(&[2; 60_000]) > 0);
+        while a.poll(now, &mut frame).is_some() {
+            settled(&mut a, now);
+        }
+        assert!(!settled(&mut a, now));
+        let mut last = None;
+        for _ in 0..64 {
+            let Some(t) = a.poll(now, &mut frame) else {
+                break;
+            };
+            b.deliver(now, &t, &frame[..t.payload_len]);
+            last = Some(t);
+        }
+        assert!(last.is_none());
+        for step in 0..50 {
+            let mut sent = false;
+            while let Some(t) = b.poll(now, &mut frame) {
+                settled(&mut b, now);
+                a.deliver(now, &t, &frame[..t.payload_len]);
+                sent = true;
+            }
+            while let Some(t) = a.poll(now, &mut frame) {
+                settled(&mut a, now);
+                b.deliver(now, &t, &frame[..t.payload_len]);
+                sent = true;
+            }
+            let mut sink = [0u8; 4096];
+            b.recv.read(&mut sink);
+            settled(&mut a, now);
+            settled(&mut b, now);
+            if !sent {
+                now += Duration::from_millis(50 * step);
+            }
+        }
+        // Keep-alive: its timer is set by the first poll, not before.
+        a.conn.set_keep_alive(Some(Duration::from_secs(10)));
+        settled(&mut a, now);
+        let _ = a.poll(now, &mut frame);
+        settled(&mut a, now);
+        now += Duration::from_secs(11);
+        assert!(!settled(&mut a, now));
+        a.conn.close();
+        assert!(!settled(&mut a, now));
     }
 
     /// Closing while the SYN is out keeps what the application wrote: the

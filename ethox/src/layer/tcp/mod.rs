@@ -624,6 +624,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
             endpoint: self,
             io,
             idle: false,
+            settled: None,
         }
     }
 
@@ -1036,8 +1037,8 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         }
         let payload = tcp_payload(packet.payload(), &repr);
         let reaction = endpoint.deliver(handle, &repr, payload, now, &mut self.io);
-        if let Some(rst) = reaction.reset {
-            endpoint.send_reset(packet, &rst);
+        if reaction.reset {
+            endpoint.send_reset(packet, &connection::reset_for(&repr));
         }
     }
 }
@@ -1049,6 +1050,13 @@ pub struct Sender<'e, 'a, A, C> {
     /// A whole pass over the table found nothing to send: the rest of
     /// this batch is skipped.
     idle: bool,
+    /// The connection that sent last and was found, right after, to have
+    /// nothing more to send at that time
+    /// ([`Connection::nothing_to_send`]): skipped while buffers come with
+    /// the same timestamp. Only the sender's own calls reach its state and
+    /// buffers until then; a reap (whose event may touch any buffer)
+    /// forgets it.
+    settled: Option<(Handle, Instant)>,
 }
 
 impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C> {
@@ -1057,6 +1065,11 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
             return;
         }
         let now = raw.info().timestamp;
+        // The pass below would skip the only connection.
+        if self.settled.is_some_and(|(_, at)| at == now) && self.endpoint.table.len() == 1 {
+            self.idle = true;
+            return;
+        }
         let capacity = self.endpoint.table.capacity();
         // The room for an IPv4 payload; IPv6's header takes 20 bytes more.
         let room_v4 = raw.payload_capacity();
@@ -1071,6 +1084,9 @@ impl<D: Device, A: Io, C: CongestionControl> ip::Send<D> for Sender<'_, '_, A, C
                 let Some(handle) = self.endpoint.table.handle_at(index) else {
                     continue;
                 };
+                if self.settled == Some((handle, now)) {
+                    continue;
+                }
                 let is_waiting = self
                     .endpoint
                     .table
@@ -1119,6 +1135,7 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
             (None, _) => conn.poll_transmit(now, &NoBuffers, &NoBuffers, max_len),
         };
         if transmit.is_none() && entry.conn.state() == State::Closed {
+            self.settled = None;
             endpoint.reap(handle, &mut self.io);
         }
         transmit
@@ -1132,6 +1149,7 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         t: Transmit,
         now: Instant,
     ) {
+        self.settled = None;
         let endpoint = &mut *self.endpoint;
         let Some((local, remote)) = endpoint
             .table
@@ -1202,6 +1220,18 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
                     entry.conn.on_transmitted(now, &t);
                     if entry.conn.state() == State::Closed {
                         endpoint.reap(handle, &mut self.io);
+                        return;
+                    }
+                    // Data without PSH stopped short of the end of the
+                    // queued data (bulk transfers): more may go, poll.
+                    let ends_data = t.repr.payload_len == 0 || t.repr.flags.contains(TcpFlags::PSH);
+                    let settled = ends_data
+                        && match self.io.buffers(handle) {
+                            Some(bufs) => entry.conn.nothing_to_send(now, bufs.send, bufs.recv),
+                            None => entry.conn.nothing_to_send(now, &NoBuffers, &NoBuffers),
+                        };
+                    if settled {
+                        self.settled = Some((handle, now));
                     }
                 }
             }
