@@ -31,7 +31,6 @@
 //! as 1.
 //!
 //! ```
-//! use core::time::Duration;
 //! use ethox::layer::tcp::congestion::{Algorithm, Congestion, CongestionControl};
 //! use ethox::time::Instant;
 //!
@@ -40,7 +39,7 @@
 //!
 //! // Slow start: a full-sized segment acknowledged grows the window by one.
 //! let now = Instant::from_millis(10);
-//! cc.on_ack(now, 1460, 14_600, Some(Duration::from_millis(10)));
+//! cc.on_ack(now, 1460, 14_600, Some(10_000_000)); // a 10 ms sample
 //! assert_eq!(cc.window(), 16_060);
 //!
 //! // A loss halves the data in flight.
@@ -51,7 +50,7 @@
 
 use core::time::Duration;
 
-use super::rtt::{nanos, weighted};
+use super::rtt::weighted;
 use crate::time::Instant;
 
 /// The window arithmetic of a congestion control algorithm.
@@ -75,14 +74,17 @@ pub trait CongestionControl {
     fn set_mss(&mut self, mss: usize);
 
     /// `acked` bytes of new data were cumulatively acknowledged outside
-    /// recovery; `in_flight` bytes were outstanding before this ACK; `rtt`
-    /// is a fresh round-trip sample if the ACK gave one.
+    /// recovery; `in_flight` bytes were outstanding before this ACK;
+    /// `rtt_nanos` is a fresh round-trip sample in nanoseconds if the ACK
+    /// gave one (integer nanoseconds, the unit of [`Instant`]: the sender
+    /// measures in them, and a `Duration` would cost a conversion each
+    /// way on every ACK).
     ///
     /// Grows the window by slow start (RFC 5681 3.1 with RFC 3465
     /// appropriate byte counting, L = 2 SMSS) or congestion avoidance, but
     /// only if the sender was limited by the window
     /// (`in_flight + mss >= window`).
-    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt: Option<Duration>);
+    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt_nanos: Option<u64>);
 
     /// Loss detected by duplicate ACKs or SACK, or an ECN-Echo (RFC 3168):
     /// reduce the window. Call it once per window of data, when recovery
@@ -164,8 +166,8 @@ impl CongestionControl for Congestion {
         self.inner_mut().set_mss(mss)
     }
 
-    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt: Option<Duration>) {
-        self.inner_mut().on_ack(now, acked, in_flight, rtt)
+    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt_nanos: Option<u64>) {
+        self.inner_mut().on_ack(now, acked, in_flight, rtt_nanos)
     }
 
     fn on_congestion_event(&mut self, now: Instant, in_flight: usize) {
@@ -367,7 +369,7 @@ impl NewReno {
 impl CongestionControl for NewReno {
     answer_from_window!();
 
-    fn on_ack(&mut self, _now: Instant, acked: usize, in_flight: usize, _rtt: Option<Duration>) {
+    fn on_ack(&mut self, _now: Instant, acked: usize, in_flight: usize, _rtt: Option<u64>) {
         let Growth::Avoidance(acked) = self.window.on_ack(acked, in_flight) else {
             return;
         };
@@ -593,9 +595,8 @@ impl Cubic {
 impl CongestionControl for Cubic {
     answer_from_window!();
 
-    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt: Option<Duration>) {
-        if let Some(rtt) = rtt {
-            let sample = nanos(rtt);
+    fn on_ack(&mut self, now: Instant, acked: usize, in_flight: usize, rtt_nanos: Option<u64>) {
+        if let Some(sample) = rtt_nanos {
             self.srtt = Some(
                 self.srtt
                     .map_or(sample, |srtt| weighted(srtt, 7, sample, 8)),
@@ -698,6 +699,7 @@ fn integer_cube_root(x: u128) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layer::tcp::rtt::nanos;
 
     const MSS: usize = 1_000;
     const RTT: Duration = Duration::from_millis(100);
@@ -716,7 +718,7 @@ mod tests {
             let spacing = rtt / acks as u32;
             for _ in 0..acks {
                 *now += spacing;
-                cc.on_ack(*now, MSS, cc.window(), Some(rtt));
+                cc.on_ack(*now, MSS, cc.window(), Some(nanos(rtt)));
             }
         }
     }
@@ -898,7 +900,7 @@ mod tests {
         // W_max = 100 segments, cwnd_epoch = 70: K = cbrt(30 / 0.4) s
         // = cbrt(75) s = 4.2171633 s.
         let mut cc = cubic_after_loss(100);
-        cc.on_ack(Instant::ZERO, MSS, 70 * MSS, Some(RTT));
+        cc.on_ack(Instant::ZERO, MSS, 70 * MSS, Some(nanos(RTT)));
         assert_eq!(cc.k(), Duration::from_micros(4_217_163));
         // At t = K the curve is at W_max, a second either side 0.4
         // segments below and above.
@@ -1016,10 +1018,10 @@ mod tests {
             for mss in [0, 1, usize::MAX / 3, usize::MAX] {
                 let mut cc = Congestion::new(algorithm, mss);
                 let big = usize::MAX;
-                cc.on_ack(Instant::ZERO, big, big, Some(Duration::MAX));
+                cc.on_ack(Instant::ZERO, big, big, Some(u64::MAX));
                 cc.on_congestion_event(Instant::ZERO, big);
-                cc.on_ack(Instant::MAX, big, big, Some(Duration::MAX));
-                cc.on_ack(Instant::ZERO, big, big, Some(Duration::ZERO));
+                cc.on_ack(Instant::MAX, big, big, Some(u64::MAX));
+                cc.on_ack(Instant::ZERO, big, big, Some(0));
                 cc.on_recovery_end(Instant::MAX);
                 cc.on_ack(Instant::MAX, big, big, None);
                 cc.on_timeout(Instant::MAX, big);
@@ -1042,7 +1044,7 @@ mod tests {
         cc.on_congestion_event(Instant::ZERO, usize::MAX);
         cc.on_ack(Instant::ZERO, 1, usize::MAX, None);
         assert!(cc.k() > Duration::from_secs(1_000_000));
-        cc.on_ack(Instant::MAX, usize::MAX, usize::MAX, Some(Duration::MAX));
+        cc.on_ack(Instant::MAX, usize::MAX, usize::MAX, Some(u64::MAX));
         assert!(cc.window() >= scale(usize::MAX, 7, 10));
         assert_eq!(cc.w_cubic(u64::MAX), usize::MAX);
     }

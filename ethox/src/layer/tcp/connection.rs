@@ -1551,7 +1551,7 @@ impl<C: CongestionControl> Connection<C> {
         self.arm_tail_probe(now);
     }
 
-    /// The RTT sample an ACK of new data gives: the timed segment's, by
+    /// The RTT sample (nanoseconds) an ACK of new data gives: the timed segment's, by
     /// Karn's rule only if it was not sent again; else, with timestamps,
     /// the age of the echoed TSval (RFC 7323 section 4.1), which names the
     /// transmission that got through, a retransmission too, as long as
@@ -1567,14 +1567,14 @@ impl<C: CongestionControl> Connection<C> {
         ack: SeqNumber,
         now: Instant,
         timestamp: Option<(u32, u32)>,
-    ) -> Option<Duration> {
+    ) -> Option<u64> {
         if let Some((end, sent)) = self.rtt_probe
             && ack >= end
         {
             self.rtt_probe = None;
             let rtt = now.as_nanos().saturating_sub(sent.as_nanos());
             self.rtt.sample_nanos(rtt);
-            return Some(Duration::from_nanos(rtt));
+            return Some(rtt);
         }
         let (_, echo) = timestamp.filter(|_| self.timestamps)?;
         if self
@@ -1586,8 +1586,9 @@ impl<C: CongestionControl> Connection<C> {
         // An echo from our future is no measurement.
         let age = i32::try_from(self.ts_clock(now).wrapping_sub(echo)).ok()?;
         let millis = u64::from(age.unsigned_abs());
-        self.rtt.sample_nanos(millis * 1_000_000);
-        Some(Duration::from_millis(millis))
+        let rtt = millis * 1_000_000;
+        self.rtt.sample_nanos(rtt);
+        Some(rtt)
     }
 
     #[cold]
