@@ -1084,16 +1084,8 @@ impl<C: CongestionControl> Connection<C> {
         self.keep_alive_sent = 0;
         self.keep_alive_at = None;
 
-        if self.state == State::SynReceived {
-            if self.snd_una < ack && ack <= self.snd_max {
-                self.state = State::Established;
-                self.after_handshake();
-                reaction.established = true;
-                self.update_window(seg);
-            } else {
-                reaction.reset = true;
-                return;
-            }
+        if self.state == State::SynReceived && !self.on_handshake_ack(seg, ack, reaction) {
+            return;
         }
 
         // RFC 5961 5.2: an unacceptable ACK drops the segment before
@@ -1101,13 +1093,7 @@ impl<C: CongestionControl> Connection<C> {
         // segment at RCV.NXT with a TSval far ahead would otherwise make
         // PAWS drop every real segment after it.
         if !self.ack_acceptable(ack) {
-            self.stats.rejected += 1;
-            // The ACK it is owed comes out of the challenge ACK allowance
-            // (RFC 5961 section 7 covers the answers of section 5 too).
-            if self.ack_allowed(now) {
-                self.ack_now = true;
-            }
-            return;
+            return self.on_unacceptable_ack(now);
         }
 
         // Timestamps: remember the peer's clock (RFC 7323 4.3).
@@ -1131,28 +1117,69 @@ impl<C: CongestionControl> Connection<C> {
             self.receive_data(now, seg, payload, recv, reaction);
         }
 
-        // FIN (eighth): only once every byte before it is in.
         if seg.flags.contains(TcpFlags::FIN) {
-            let fin_at = seg.seq_number + seg.payload_len;
-            if fin_at == self.rcv_nxt && !self.fin_received {
-                self.fin_received = true;
-                self.rcv_nxt += 1u32;
-                self.ack_now = true;
-                reaction.peer_closed = true;
-                match self.state {
-                    State::SynReceived | State::Established => self.state = State::CloseWait,
-                    State::FinWait1 => self.state = State::Closing,
-                    State::FinWait2 => self.enter_time_wait(now),
-                    _ => {}
-                }
-            } else if self.state == State::TimeWait {
-                // A retransmitted FIN: our ACK was lost; ACK again and
-                // restart the wait (RFC 9293 3.10.7.4).
-                self.ack_now = true;
-                self.enter_time_wait(now);
-            } else if self.fin_received {
-                self.ack_now = true;
+            self.on_fin(now, seg, reaction);
+        }
+    }
+
+    // The rare cases of `on_segment_synchronized`, out of line: the
+    // common one (data and an ACK on an established connection) stays
+    // small in the instruction cache.
+
+    /// The ACK that completes our side of the handshake in SYN-RECEIVED:
+    /// `false` if it is unacceptable (answered with a RST, RFC 9293
+    /// 3.10.7.4 fifth).
+    #[cold]
+    #[inline(never)]
+    fn on_handshake_ack(&mut self, seg: &TcpRepr, ack: SeqNumber, reaction: &mut Reaction) -> bool {
+        if self.snd_una < ack && ack <= self.snd_max {
+            self.state = State::Established;
+            self.after_handshake();
+            reaction.established = true;
+            self.update_window(seg);
+            true
+        } else {
+            reaction.reset = true;
+            false
+        }
+    }
+
+    /// A segment whose ACK is unacceptable is dropped.
+    #[cold]
+    #[inline(never)]
+    fn on_unacceptable_ack(&mut self, now: Instant) {
+        self.stats.rejected += 1;
+        // The ACK it is owed comes out of the challenge ACK allowance
+        // (RFC 5961 section 7 covers the answers of section 5 too).
+        if self.ack_allowed(now) {
+            self.ack_now = true;
+        }
+    }
+
+    /// The FIN of `seg` (RFC 9293 3.10.7.4 eighth): taken only once every
+    /// byte before it is in.
+    #[cold]
+    #[inline(never)]
+    fn on_fin(&mut self, now: Instant, seg: &TcpRepr, reaction: &mut Reaction) {
+        let fin_at = seg.seq_number + seg.payload_len;
+        if fin_at == self.rcv_nxt && !self.fin_received {
+            self.fin_received = true;
+            self.rcv_nxt += 1u32;
+            self.ack_now = true;
+            reaction.peer_closed = true;
+            match self.state {
+                State::SynReceived | State::Established => self.state = State::CloseWait,
+                State::FinWait1 => self.state = State::Closing,
+                State::FinWait2 => self.enter_time_wait(now),
+                _ => {}
             }
+        } else if self.state == State::TimeWait {
+            // A retransmitted FIN: our ACK was lost; ACK again and
+            // restart the wait (RFC 9293 3.10.7.4).
+            self.ack_now = true;
+            self.enter_time_wait(now);
+        } else if self.fin_received {
+            self.ack_now = true;
         }
     }
 
@@ -1368,21 +1395,7 @@ impl<C: CongestionControl> Connection<C> {
         // SACK blocks (RFC 2018): only above SND.UNA and at most what we sent.
         // (Most segments carry none: the scoreboard stays as it is.)
         let sack_blocks = self.sack && seg.sack_ranges.iter().any(Option::is_some);
-        let sacked_before = if sack_blocks {
-            self.scoreboard.sacked_bytes()
-        } else {
-            0
-        };
-        if sack_blocks {
-            for (s, e) in seg.sack_ranges.iter().flatten() {
-                self.scoreboard.add(
-                    SeqNumber(*s),
-                    SeqNumber(*e),
-                    ack.max(self.snd_una),
-                    self.snd_max,
-                );
-            }
-        }
+        let sacked_more = sack_blocks && self.take_sack_blocks(seg, ack);
         // The tail probe arrived but something sent before it did not: that
         // is lost (RFC 8985 7.4 with RACK's reasoning), recover now.
         if let Some(probe) = self.tlp_probe
@@ -1395,16 +1408,6 @@ impl<C: CongestionControl> Connection<C> {
             self.tlp_probe = None;
             self.enter_recovery(now);
         }
-        // RFC 6675 2 (DupAck): with SACK, an ACK that SACKs data not
-        // SACKed before is a duplicate, whatever its window and whether
-        // or not it also acknowledges data (section 5). A receiver that
-        // reads between ACKs changes its window, and one that ACKs a
-        // batch of segments at once moves its cumulative ACK up to the
-        // hole in the same ACK that first reports what lies beyond it:
-        // without this, neither ever counts as a duplicate and every loss
-        // waits for the retransmission timer.
-        let sacked_more = sack_blocks && self.scoreboard.sacked_bytes() > sacked_before;
-
         let window_before = self.snd_wnd;
         if ack > self.snd_una {
             self.on_new_ack(now, ack, seg.timestamp, send, reaction);
@@ -1455,6 +1458,32 @@ impl<C: CongestionControl> Connection<C> {
             _ => {}
         }
         true
+    }
+
+    /// Adds the SACK blocks of `seg` (with ACK `ack`) to the scoreboard:
+    /// whether they SACKed data not SACKed before.
+    ///
+    /// RFC 6675 2 (DupAck): with SACK, an ACK that SACKs data not SACKed
+    /// before is a duplicate, whatever its window and whether or not it
+    /// also acknowledges data (section 5). A receiver that reads between
+    /// ACKs changes its window, and one that ACKs a batch of segments at
+    /// once moves its cumulative ACK up to the hole in the same ACK that
+    /// first reports what lies beyond it: without this, neither ever
+    /// counts as a duplicate and every loss waits for the retransmission
+    /// timer. (Out of line: most segments carry no blocks.)
+    #[cold]
+    #[inline(never)]
+    fn take_sack_blocks(&mut self, seg: &TcpRepr, ack: SeqNumber) -> bool {
+        let sacked_before = self.scoreboard.sacked_bytes();
+        for (s, e) in seg.sack_ranges.iter().flatten() {
+            self.scoreboard.add(
+                SeqNumber(*s),
+                SeqNumber(*e),
+                ack.max(self.snd_una),
+                self.snd_max,
+            );
+        }
+        self.scoreboard.sacked_bytes() > sacked_before
     }
 
     /// Takes the peer's window from `seg` (RFC 9293 SND.WND, SND.WL1,
@@ -2399,14 +2428,11 @@ impl<C: CongestionControl> Connection<C> {
         }
         let queued = send.len();
         // Loss recovery first.
-        if self.recovery.is_some() && self.snd_nxt == self.snd_max {
-            let first = self.high_rxt == self.snd_una;
-            if (first || self.pipe().saturating_add(seg_max) <= self.cc.window())
-                && let Some((seq, room)) = self.next_lost(seg_max)
-                && let Some(t) = self.segment_at(now, seq, room, queued, recv)
-            {
-                return Some(t);
-            }
+        if self.recovery.is_some()
+            && self.snd_nxt == self.snd_max
+            && let Some(t) = self.recovery_segment(now, seg_max, queued, recv)
+        {
+            return Some(t);
         }
 
         let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
@@ -2447,19 +2473,7 @@ impl<C: CongestionControl> Connection<C> {
         self.cwnd_limited = cwnd_room < seg_max.min(available).min(wnd_room);
 
         if available > 0 && wnd_room == 0 {
-            // Zero window: probe with one byte past it, with backoff
-            // (RFC 9293 3.8.6.1), only when nothing else is outstanding.
-            // Persisting starts with nothing in flight, so what is in
-            // flight now is the probe byte: probe with it again.
-            if self.probe_due {
-                return self.segment_at(now, self.snd_una, 1, queued, recv);
-            }
-            if self.persist_at.is_none() && self.in_flight() == 0 {
-                let backoff = 1u32 << self.persist_backoff.min(16);
-                let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
-                self.persist_at = Some(now + wait);
-            }
-            return None;
+            return self.zero_window(now, queued, recv);
         }
         let all = len == available;
         if len < seg_max && available > 0 {
@@ -2487,14 +2501,7 @@ impl<C: CongestionControl> Connection<C> {
                 // window below the threshold, and the sender waited
                 // forever.
                 if len > 0 && self.in_flight() == 0 {
-                    if self.probe_due {
-                        return self.segment_at(now, self.snd_nxt, len, queued, recv);
-                    }
-                    if self.persist_at.is_none() {
-                        let backoff = 1u32 << self.persist_backoff.min(16);
-                        let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
-                        self.persist_at = Some(now + wait);
-                    }
+                    return self.sws_override(now, len, queued, recv);
                 }
                 return None;
             }
@@ -2511,8 +2518,94 @@ impl<C: CongestionControl> Connection<C> {
         if len <= seg_max {
             return self.segment_at(now, self.snd_nxt, len, queued, recv);
         }
-        // Whole segments only: a short tail waits for the next call, as
-        // Nagle and SWS avoidance would have it cut.
+        self.burst_segment(now, len, seg_max, queued, recv)
+    }
+
+    // The rare cases of `data_segment`, out of line: the common one (one
+    // segment of new data, or nothing) stays small in the instruction
+    // cache.
+
+    /// A retransmission in loss recovery (RFC 6675 5 NextSeg), if the
+    /// pipe leaves room for one.
+    #[cold]
+    #[inline(never)]
+    fn recovery_segment(
+        &self,
+        now: Instant,
+        seg_max: usize,
+        queued: usize,
+        recv: &dyn RecvBuffer,
+    ) -> Option<Transmit> {
+        let first = self.high_rxt == self.snd_una;
+        if first || self.pipe().saturating_add(seg_max) <= self.cc.window() {
+            let (seq, room) = self.next_lost(seg_max)?;
+            return self.segment_at(now, seq, room, queued, recv);
+        }
+        None
+    }
+
+    /// Data waits behind the peer's zero window: probe with one byte past
+    /// it, with backoff (RFC 9293 3.8.6.1), only when nothing else is
+    /// outstanding. Persisting starts with nothing in flight, so what is
+    /// in flight now is the probe byte: probe with it again.
+    #[cold]
+    #[inline(never)]
+    fn zero_window(
+        &mut self,
+        now: Instant,
+        queued: usize,
+        recv: &dyn RecvBuffer,
+    ) -> Option<Transmit> {
+        if self.probe_due {
+            return self.segment_at(now, self.snd_una, 1, queued, recv);
+        }
+        if self.persist_at.is_none() && self.in_flight() == 0 {
+            self.arm_persist(now);
+        }
+        None
+    }
+
+    /// `len` bytes that sender SWS avoidance holds back, with nothing in
+    /// flight: they go when the persist timer fires (armed here if it is
+    /// not).
+    #[cold]
+    #[inline(never)]
+    fn sws_override(
+        &mut self,
+        now: Instant,
+        len: usize,
+        queued: usize,
+        recv: &dyn RecvBuffer,
+    ) -> Option<Transmit> {
+        if self.probe_due {
+            return self.segment_at(now, self.snd_nxt, len, queued, recv);
+        }
+        if self.persist_at.is_none() {
+            self.arm_persist(now);
+        }
+        None
+    }
+
+    /// Arms the persist timer: the RTO, backed off per unanswered probe.
+    fn arm_persist(&mut self, now: Instant) {
+        let backoff = 1u32 << self.persist_backoff.min(16);
+        let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
+        self.persist_at = Some(now + wait);
+    }
+
+    /// More than a segment of new data for a device that cuts segments:
+    /// whole segments only (a short tail waits for the next call, as
+    /// Nagle and SWS avoidance would have it cut).
+    #[cold]
+    #[inline(never)]
+    fn burst_segment(
+        &self,
+        now: Instant,
+        len: usize,
+        seg_max: usize,
+        queued: usize,
+        recv: &dyn RecvBuffer,
+    ) -> Option<Transmit> {
         let len = len / seg_max * seg_max;
         let mut t = self.segment_at(now, self.snd_nxt, len, queued, recv)?;
         // Options beyond those every segment repeats (SACK blocks) are
@@ -2598,9 +2691,7 @@ impl<C: CongestionControl> Connection<C> {
         self.stats.segments_sent += 1;
         self.blocked = false;
         if repr.flags.contains(TcpFlags::RST) {
-            self.rst_queued = false;
-            self.finish(CloseReason::Aborted);
-            return;
+            return self.on_reset_sent();
         }
         if repr.ack_number.is_some() {
             // A pure ACK pays one owed duplicate; more may be due.
@@ -2630,17 +2721,7 @@ impl<C: CongestionControl> Connection<C> {
         let seq = repr.seq_number;
         let seg_len = repr.segment_len();
         if repr.flags.contains(TcpFlags::SYN) {
-            self.syn_sent = self.syn_sent.saturating_add(1);
-            if self.syn_sent == 1 {
-                self.rtt_probe = Some((seq + 1u32, now));
-            } else {
-                self.stats.retransmissions += 1;
-                self.rtt_probe = None;
-            }
-            self.snd_nxt = seq + 1u32;
-            self.snd_max = self.snd_max.max(self.snd_nxt);
-            self.retransmit_at = Some(self.rto_deadline(now));
-            return;
+            return self.on_syn_sent(now, seq);
         }
         if seg_len == 0 {
             if self.keep_alive_due && seq == self.snd_una - 1u32 {
@@ -2649,33 +2730,10 @@ impl<C: CongestionControl> Connection<C> {
             return;
         }
         let end = seq + seg_len;
-        let probe =
-            self.probe_due && repr.payload_len == 1 && (seq == self.snd_nxt || seq == self.snd_una);
-        if probe {
-            self.probe_due = false;
-            let backoff = 1u32 << self.persist_backoff.min(16);
-            let wait = self.rtt.rto().saturating_mul(backoff).min(MAX_PERSIST);
-            self.persist_at = Some(now + wait);
-        } else if self.probe_due && repr.payload_len > 1 {
-            // The override of sender SWS avoidance went out: a segment in
-            // the window like any other, under the retransmission timer.
-            self.probe_due = false;
-        }
+        let probe = self.probe_due && self.on_probe_sent(now, repr);
         let again = seq < self.snd_max;
         if again {
-            // A probe sent again is still a probe, not a retransmission.
-            if !probe {
-                self.stats.retransmissions += 1;
-            }
-            if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
-                self.rtt_probe = None;
-            }
-            // A segment resent after a timeout may reach past what was
-            // sent before: that part is new.
-            if let Some(new) = end.checked_distance(self.snd_max) {
-                let fin = usize::from(repr.flags.contains(TcpFlags::FIN));
-                self.stats.bytes_sent += new.saturating_sub(fin).min(repr.payload_len) as u64;
-            }
+            self.on_resent(repr, probe);
         } else {
             self.stats.bytes_sent += repr.payload_len as u64;
             if self.recovery.is_none() && self.dup_acks > 0 {
@@ -2687,12 +2745,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         let tail_probe = self.tlp_due;
         if tail_probe {
-            // The probe: new data or the last segment again (RFC 8985
-            // 7.3); the retransmission timer restarts behind it.
-            self.tlp_due = false;
-            self.tlp_probe = Some(seq);
-            self.stats.tail_probes += 1;
-            self.retransmit_at = Some(self.rto_deadline(now));
+            self.on_tail_probe_sent(now, seq);
         }
         if seq == self.snd_nxt {
             self.snd_nxt = end;
@@ -2707,18 +2760,104 @@ impl<C: CongestionControl> Connection<C> {
             self.snd_max = end;
         }
         if repr.flags.contains(TcpFlags::FIN) {
-            self.fin_seq = Some(end - 1u32);
-            match self.state {
-                State::Established => self.state = State::FinWait1,
-                State::CloseWait => self.state = State::LastAck,
-                _ => {}
-            }
+            self.on_fin_sent(end);
         }
         if self.retransmit_at.is_none() && !probe {
             self.retransmit_at = Some(self.rto_deadline(now));
         }
         if !again && !tail_probe && self.tlp_probe.is_none() {
             self.arm_tail_probe(now);
+        }
+    }
+
+    // The rare cases of `on_transmitted`, out of line: the common one (new
+    // data or an ACK) stays small in the instruction cache.
+
+    /// `on_transmitted` of a RST: the connection is over.
+    #[cold]
+    #[inline(never)]
+    fn on_reset_sent(&mut self) {
+        self.rst_queued = false;
+        self.finish(CloseReason::Aborted);
+    }
+
+    /// `on_transmitted` of a SYN (or SYN-ACK) from `seq`.
+    #[cold]
+    #[inline(never)]
+    fn on_syn_sent(&mut self, now: Instant, seq: SeqNumber) {
+        self.syn_sent = self.syn_sent.saturating_add(1);
+        if self.syn_sent == 1 {
+            self.rtt_probe = Some((seq + 1u32, now));
+        } else {
+            self.stats.retransmissions += 1;
+            self.rtt_probe = None;
+        }
+        self.snd_nxt = seq + 1u32;
+        self.snd_max = self.snd_max.max(self.snd_nxt);
+        self.retransmit_at = Some(self.rto_deadline(now));
+    }
+
+    /// `on_transmitted` of data while a window probe is due: whether
+    /// `repr` is the probe (its persist timer restarts).
+    #[cold]
+    #[inline(never)]
+    fn on_probe_sent(&mut self, now: Instant, repr: &TcpRepr) -> bool {
+        let seq = repr.seq_number;
+        let probe = repr.payload_len == 1 && (seq == self.snd_nxt || seq == self.snd_una);
+        if probe {
+            self.probe_due = false;
+            self.arm_persist(now);
+        } else if repr.payload_len > 1 {
+            // The override of sender SWS avoidance went out: a segment in
+            // the window like any other, under the retransmission timer.
+            self.probe_due = false;
+        }
+        probe
+    }
+
+    /// `on_transmitted` of a segment that starts below SND.MAX (sent
+    /// before); `probe` if it is a window probe.
+    #[cold]
+    #[inline(never)]
+    fn on_resent(&mut self, repr: &TcpRepr, probe: bool) {
+        let seq = repr.seq_number;
+        let end = seq + repr.segment_len();
+        // A probe sent again is still a probe, not a retransmission.
+        if !probe {
+            self.stats.retransmissions += 1;
+        }
+        if self.rtt_probe.is_some_and(|(probe_end, _)| seq < probe_end) {
+            self.rtt_probe = None;
+        }
+        // A segment resent after a timeout may reach past what was
+        // sent before: that part is new.
+        if let Some(new) = end.checked_distance(self.snd_max) {
+            let fin = usize::from(repr.flags.contains(TcpFlags::FIN));
+            self.stats.bytes_sent += new.saturating_sub(fin).min(repr.payload_len) as u64;
+        }
+    }
+
+    /// `on_transmitted` of the tail loss probe from `seq`: new data or
+    /// the last segment again (RFC 8985 7.3); the retransmission timer
+    /// restarts behind it.
+    #[cold]
+    #[inline(never)]
+    fn on_tail_probe_sent(&mut self, now: Instant, seq: SeqNumber) {
+        self.tlp_due = false;
+        self.tlp_probe = Some(seq);
+        self.stats.tail_probes += 1;
+        self.retransmit_at = Some(self.rto_deadline(now));
+    }
+
+    /// `on_transmitted` of our FIN, which ends at `end`.
+    #[cold]
+    #[inline(never)]
+    fn on_fin_sent(&mut self, end: SeqNumber) {
+        self.fin_seq = Some(end - 1u32);
+        match self.state {
+            State::Established => self.state = State::FinWait1,
+            State::CloseWait => self.state = State::LastAck,
+            _ => {}
         }
     }
 }
