@@ -2008,6 +2008,15 @@ impl<C: CongestionControl> Connection<C> {
         segmented: bool,
     ) -> Option<Transmit> {
         let mut t = self.next_transmit(now, send, recv, max_len, segmented)?;
+        // A payload that fits behind the longest header fits behind this
+        // one (small segments: the header length is not computed here).
+        if t.repr
+            .payload_len
+            .saturating_add(crate::wire::tcp::MAX_HEADER_LEN)
+            <= max_len
+        {
+            return Some(t);
+        }
         // The options vary (SACK blocks): fit the payload to the frame.
         let room = max_len.saturating_sub(t.repr.buffer_len());
         if t.repr.payload_len > room {
