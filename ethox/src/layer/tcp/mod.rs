@@ -1021,21 +1021,33 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         if !packet.is_unicast_to_host() {
             return endpoint.stats.count_not_unicast();
         }
-        let tuple = FourTuple {
-            local: ip_repr.dst(),
-            local_port: repr.dst_port,
-            remote: ip_repr.src(),
-            remote_port: repr.src_port,
-        };
         let now = packet.info().timestamp;
         // A handle's tuple is that of a live entry only (the generation
         // check), and tuples are unique in the table: a match is the entry
-        // `find` would return.
-        let recent = endpoint
-            .recent
-            .filter(|&h| endpoint.table.tuple_ref(h) == Some(&tuple));
-        let Some(handle) = recent.or_else(|| endpoint.table.find(&tuple)) else {
-            return endpoint.on_unmatched(packet, tuple, repr, &mut self.io);
+        // `find` would return. Compared field by field, the ports first:
+        // the tuple is only built for a lookup.
+        let recent = endpoint.recent.filter(|&h| {
+            endpoint.table.tuple_ref(h).is_some_and(|t| {
+                t.local_port == repr.dst_port
+                    && t.remote_port == repr.src_port
+                    && t.local == ip_repr.dst()
+                    && t.remote == ip_repr.src()
+            })
+        });
+        let handle = match recent {
+            Some(handle) => handle,
+            None => {
+                let tuple = FourTuple {
+                    local: ip_repr.dst(),
+                    local_port: repr.dst_port,
+                    remote: ip_repr.src(),
+                    remote_port: repr.src_port,
+                };
+                match endpoint.table.find(&tuple) {
+                    Some(handle) => handle,
+                    None => return endpoint.on_unmatched(packet, tuple, repr, &mut self.io),
+                }
+            }
         };
         endpoint.recent = Some(handle);
         endpoint.stats.rx_segments += 1;
@@ -1191,21 +1203,17 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
     ) {
         self.settled = None;
         let endpoint = &mut *self.endpoint;
-        let Some((local, remote)) = endpoint
-            .table
-            .tuple_ref(handle)
-            .map(|t| (t.local, t.remote))
-        else {
+        let header_len = t.repr.buffer_len();
+        // The addresses go straight from the table into the IP request.
+        let Some(init) = endpoint.table.tuple_ref(handle).map(|tuple| ip::Init {
+            src: Some(tuple.local),
+            dst: tuple.remote,
+            protocol: IpProtocol::Tcp,
+            payload_len: header_len + t.repr.payload_len,
+        }) else {
             return;
         };
         let checksum = raw.info().capabilities.tcp.tx;
-        let header_len = t.repr.buffer_len();
-        let init = ip::Init {
-            src: Some(local),
-            dst: remote,
-            protocol: IpProtocol::Tcp,
-            payload_len: header_len + t.repr.payload_len,
-        };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
             Err(err) => return self.unsent(err, handle, now),
