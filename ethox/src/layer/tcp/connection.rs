@@ -2007,15 +2007,19 @@ impl<C: CongestionControl> Connection<C> {
         max_len: usize,
         segmented: bool,
     ) -> Option<Transmit> {
-        let mut t = self.next_transmit(now, send, recv, max_len, segmented)?;
+        // Trimmed in place: the segment is not copied out of the Option
+        // and back in.
+        let mut next = self.next_transmit(now, send, recv, max_len, segmented);
+        let t = next.as_mut()?;
         // A payload that fits behind the longest header fits behind this
         // one (small segments: the header length is not computed here).
-        if t.repr
+        let fits_any_header = t
+            .repr
             .payload_len
             .saturating_add(crate::wire::tcp::MAX_HEADER_LEN)
-            <= max_len
-        {
-            return Some(t);
+            <= max_len;
+        if fits_any_header {
+            return next;
         }
         // The options vary (SACK blocks): fit the payload to the frame.
         let room = max_len.saturating_sub(t.repr.buffer_len());
@@ -2026,7 +2030,7 @@ impl<C: CongestionControl> Connection<C> {
                 return None;
             }
         }
-        Some(t)
+        next
     }
 
     fn next_transmit(
