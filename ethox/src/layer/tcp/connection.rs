@@ -2265,13 +2265,22 @@ impl<C: CongestionControl> Connection<C> {
     /// that arrived. So the duplicates of one run name the older ranges
     /// in turn, as many new ones each as fit beside the first.
     fn sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
-        let mut blocks = [None; 4];
         // Most segments go out with nothing held: ask with a one-range
         // array first rather than clearing room for all of them.
         let mut probe = [(0usize, 0usize); 1];
         if recv.held(&mut probe) == 0 {
-            return blocks;
+            return [None; 4];
         }
+        self.held_sack_blocks(recv)
+    }
+
+    /// [`sack_blocks`](Self::sack_blocks) when data is held (loss or
+    /// reordering). Out of line: the segments of a clean stream stay
+    /// small in the instruction cache.
+    #[cold]
+    #[inline(never)]
+    fn held_sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
+        let mut blocks = [None; 4];
         let mut held = [(0usize, 0usize); SACK_REPORTED_RANGES];
         let n = recv.held(&mut held).min(held.len());
         let Some((&first, older)) = held[..n].split_first() else {
