@@ -1398,36 +1398,16 @@ impl<C: CongestionControl> Connection<C> {
         let sacked_more = sack_blocks && self.take_sack_blocks(seg, ack);
         // The tail probe arrived but something sent before it did not: that
         // is lost (RFC 8985 7.4 with RACK's reasoning), recover now.
-        if let Some(probe) = self.tlp_probe
-            && self.sack
-            && ack < probe
-            && self.scoreboard.covering(probe).is_some()
-            && self.recovery.is_none()
-        {
-            self.probe_lost_edge = Some(probe);
-            self.tlp_probe = None;
-            self.enter_recovery(now);
+        if let Some(probe) = self.tlp_probe {
+            self.check_probe_loss(now, probe, ack);
         }
-        let window_before = self.snd_wnd;
         if ack > self.snd_una {
             self.on_new_ack(now, ack, seg.timestamp, send, reaction);
             if sacked_more && self.in_flight() > 0 {
                 self.on_duplicate_ack(now);
             }
         } else if ack == self.snd_una {
-            // A duplicate ACK (RFC 5681 2): no data, no window change,
-            // data outstanding, not a SYN or FIN. Not in a zero window:
-            // the peer answers each probe alike, nothing was lost.
-            let wnd = usize::from(seg.window_len) << self.snd_shift;
-            // (window_before > 0: the answers to zero-window probes are
-            // no duplicates.)
-            let plain = payload_len == 0
-                && !seg.flags.contains(TcpFlags::FIN)
-                && window_before > 0
-                && wnd == window_before;
-            if (plain || sacked_more) && self.in_flight() > 0 {
-                self.on_duplicate_ack(now);
-            }
+            self.on_same_ack(now, seg, payload_len, sacked_more);
         }
         // Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule).
         if self.snd_wl1 < seg.seq_number || (self.snd_wl1 == seg.seq_number && self.snd_wl2 <= ack)
@@ -1447,11 +1427,61 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         // The FIN's ACK moves the closing states on.
-        let fin_acked = self.fin_seq.is_some_and(|fin| ack > fin);
+        if self.fin_seq.is_some_and(|fin| ack > fin) {
+            return self.on_fin_acked(now);
+        }
+        true
+    }
+
+    // The rare cases of `process_ack`, out of line: the common one (an
+    // ACK of new data) stays small in the instruction cache.
+
+    /// The tail probe `probe` is outstanding and `ack` arrived: if it
+    /// stops short of the probe while the probe was SACKed, something sent
+    /// before the probe is lost (RFC 8985 7.4 with RACK's reasoning):
+    /// recovery starts now.
+    #[cold]
+    #[inline(never)]
+    fn check_probe_loss(&mut self, now: Instant, probe: SeqNumber, ack: SeqNumber) {
+        if self.sack
+            && ack < probe
+            && self.scoreboard.covering(probe).is_some()
+            && self.recovery.is_none()
+        {
+            self.probe_lost_edge = Some(probe);
+            self.tlp_probe = None;
+            self.enter_recovery(now);
+        }
+    }
+
+    /// An ACK of SND.UNA (nothing new): a duplicate ACK (RFC 5681 2) if it
+    /// has no data, no window change, data outstanding, no SYN or FIN.
+    /// Not in a zero window: the peer answers each probe alike, nothing
+    /// was lost.
+    #[cold]
+    #[inline(never)]
+    fn on_same_ack(&mut self, now: Instant, seg: &TcpRepr, payload_len: usize, sacked_more: bool) {
+        let wnd = usize::from(seg.window_len) << self.snd_shift;
+        // (snd_wnd > 0: the answers to zero-window probes are no
+        // duplicates. The window is updated after this.)
+        let plain = payload_len == 0
+            && !seg.flags.contains(TcpFlags::FIN)
+            && self.snd_wnd > 0
+            && wnd == self.snd_wnd;
+        if (plain || sacked_more) && self.in_flight() > 0 {
+            self.on_duplicate_ack(now);
+        }
+    }
+
+    /// Our FIN is acknowledged: the closing states move on. `false` if
+    /// the connection finished (LAST-ACK).
+    #[cold]
+    #[inline(never)]
+    fn on_fin_acked(&mut self, now: Instant) -> bool {
         match self.state {
-            State::FinWait1 if fin_acked => self.state = State::FinWait2,
-            State::Closing if fin_acked => self.enter_time_wait(now),
-            State::LastAck if fin_acked => {
+            State::FinWait1 => self.state = State::FinWait2,
+            State::Closing => self.enter_time_wait(now),
+            State::LastAck => {
                 self.finish(CloseReason::Normal);
                 return false;
             }
