@@ -1398,36 +1398,16 @@ impl<C: CongestionControl> Connection<C> {
         let sacked_more = sack_blocks && self.take_sack_blocks(seg, ack);
         // The tail probe arrived but something sent before it did not: that
         // is lost (RFC 8985 7.4 with RACK's reasoning), recover now.
-        if let Some(probe) = self.tlp_probe
-            && self.sack
-            && ack < probe
-            && self.scoreboard.covering(probe).is_some()
-            && self.recovery.is_none()
-        {
-            self.probe_lost_edge = Some(probe);
-            self.tlp_probe = None;
-            self.enter_recovery(now);
+        if let Some(probe) = self.tlp_probe {
+            self.check_probe_loss(now, probe, ack);
         }
-        let window_before = self.snd_wnd;
         if ack > self.snd_una {
             self.on_new_ack(now, ack, seg.timestamp, send, reaction);
             if sacked_more && self.in_flight() > 0 {
                 self.on_duplicate_ack(now);
             }
         } else if ack == self.snd_una {
-            // A duplicate ACK (RFC 5681 2): no data, no window change,
-            // data outstanding, not a SYN or FIN. Not in a zero window:
-            // the peer answers each probe alike, nothing was lost.
-            let wnd = usize::from(seg.window_len) << self.snd_shift;
-            // (window_before > 0: the answers to zero-window probes are
-            // no duplicates.)
-            let plain = payload_len == 0
-                && !seg.flags.contains(TcpFlags::FIN)
-                && window_before > 0
-                && wnd == window_before;
-            if (plain || sacked_more) && self.in_flight() > 0 {
-                self.on_duplicate_ack(now);
-            }
+            self.on_same_ack(now, seg, payload_len, sacked_more);
         }
         // Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule).
         if self.snd_wl1 < seg.seq_number || (self.snd_wl1 == seg.seq_number && self.snd_wl2 <= ack)
@@ -1447,11 +1427,61 @@ impl<C: CongestionControl> Connection<C> {
         }
 
         // The FIN's ACK moves the closing states on.
-        let fin_acked = self.fin_seq.is_some_and(|fin| ack > fin);
+        if self.fin_seq.is_some_and(|fin| ack > fin) {
+            return self.on_fin_acked(now);
+        }
+        true
+    }
+
+    // The rare cases of `process_ack`, out of line: the common one (an
+    // ACK of new data) stays small in the instruction cache.
+
+    /// The tail probe `probe` is outstanding and `ack` arrived: if it
+    /// stops short of the probe while the probe was SACKed, something sent
+    /// before the probe is lost (RFC 8985 7.4 with RACK's reasoning):
+    /// recovery starts now.
+    #[cold]
+    #[inline(never)]
+    fn check_probe_loss(&mut self, now: Instant, probe: SeqNumber, ack: SeqNumber) {
+        if self.sack
+            && ack < probe
+            && self.scoreboard.covering(probe).is_some()
+            && self.recovery.is_none()
+        {
+            self.probe_lost_edge = Some(probe);
+            self.tlp_probe = None;
+            self.enter_recovery(now);
+        }
+    }
+
+    /// An ACK of SND.UNA (nothing new): a duplicate ACK (RFC 5681 2) if it
+    /// has no data, no window change, data outstanding, no SYN or FIN.
+    /// Not in a zero window: the peer answers each probe alike, nothing
+    /// was lost.
+    #[cold]
+    #[inline(never)]
+    fn on_same_ack(&mut self, now: Instant, seg: &TcpRepr, payload_len: usize, sacked_more: bool) {
+        let wnd = usize::from(seg.window_len) << self.snd_shift;
+        // (snd_wnd > 0: the answers to zero-window probes are no
+        // duplicates. The window is updated after this.)
+        let plain = payload_len == 0
+            && !seg.flags.contains(TcpFlags::FIN)
+            && self.snd_wnd > 0
+            && wnd == self.snd_wnd;
+        if (plain || sacked_more) && self.in_flight() > 0 {
+            self.on_duplicate_ack(now);
+        }
+    }
+
+    /// Our FIN is acknowledged: the closing states move on. `false` if
+    /// the connection finished (LAST-ACK).
+    #[cold]
+    #[inline(never)]
+    fn on_fin_acked(&mut self, now: Instant) -> bool {
         match self.state {
-            State::FinWait1 if fin_acked => self.state = State::FinWait2,
-            State::Closing if fin_acked => self.enter_time_wait(now),
-            State::LastAck if fin_acked => {
+            State::FinWait1 => self.state = State::FinWait2,
+            State::Closing => self.enter_time_wait(now),
+            State::LastAck => {
                 self.finish(CloseReason::Normal);
                 return false;
             }
@@ -2007,7 +2037,20 @@ impl<C: CongestionControl> Connection<C> {
         max_len: usize,
         segmented: bool,
     ) -> Option<Transmit> {
-        let mut t = self.next_transmit(now, send, recv, max_len, segmented)?;
+        // Trimmed in place: the segment is not copied out of the Option
+        // and back in.
+        let mut next = self.next_transmit(now, send, recv, max_len, segmented);
+        let t = next.as_mut()?;
+        // A payload that fits behind the longest header fits behind this
+        // one (small segments: the header length is not computed here).
+        let fits_any_header = t
+            .repr
+            .payload_len
+            .saturating_add(crate::wire::tcp::MAX_HEADER_LEN)
+            <= max_len;
+        if fits_any_header {
+            return next;
+        }
         // The options vary (SACK blocks): fit the payload to the frame.
         let room = max_len.saturating_sub(t.repr.buffer_len());
         if t.repr.payload_len > room {
@@ -2017,7 +2060,7 @@ impl<C: CongestionControl> Connection<C> {
                 return None;
             }
         }
-        Some(t)
+        next
     }
 
     fn next_transmit(
@@ -2252,13 +2295,22 @@ impl<C: CongestionControl> Connection<C> {
     /// that arrived. So the duplicates of one run name the older ranges
     /// in turn, as many new ones each as fit beside the first.
     fn sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
-        let mut blocks = [None; 4];
         // Most segments go out with nothing held: ask with a one-range
         // array first rather than clearing room for all of them.
         let mut probe = [(0usize, 0usize); 1];
         if recv.held(&mut probe) == 0 {
-            return blocks;
+            return [None; 4];
         }
+        self.held_sack_blocks(recv)
+    }
+
+    /// [`sack_blocks`](Self::sack_blocks) when data is held (loss or
+    /// reordering). Out of line: the segments of a clean stream stay
+    /// small in the instruction cache.
+    #[cold]
+    #[inline(never)]
+    fn held_sack_blocks(&self, recv: &dyn RecvBuffer) -> [Option<(u32, u32)>; 4] {
+        let mut blocks = [None; 4];
         let mut held = [(0usize, 0usize); SACK_REPORTED_RANGES];
         let n = recv.held(&mut held).min(held.len());
         let Some((&first, older)) = held[..n].split_first() else {

@@ -225,6 +225,34 @@ impl Listener {
     };
 }
 
+impl TcpStats {
+    /// Counts a segment that did not parse. Out of line, as are the other
+    /// drop counters: the receive fast path stays compact.
+    #[cold]
+    #[inline(never)]
+    fn count_malformed(&mut self, err: WireError) {
+        match err {
+            WireError::BadChecksum => self.rx_bad_checksum += 1,
+            WireError::Truncated | WireError::BadLength => self.rx_truncated += 1,
+            _ => self.rx_malformed += 1,
+        }
+    }
+
+    /// Counts a segment to a broadcast or multicast address.
+    #[cold]
+    #[inline(never)]
+    fn count_not_unicast(&mut self) {
+        self.rx_not_unicast += 1;
+    }
+
+    /// Counts a segment that could not be built or sent.
+    #[cold]
+    #[inline(never)]
+    fn count_tx_error(&mut self) {
+        self.tx_errors += 1;
+    }
+}
+
 /// A table entry: the connection and what the endpoint tracks about it.
 #[derive(Debug, Clone)]
 pub struct Entry<C = Congestion> {
@@ -652,7 +680,10 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         !self.table.is_full()
     }
 
-    /// Removes a finished connection and tells the application.
+    /// Removes a finished connection and tells the application. Out of
+    /// line: once per connection, not per segment.
+    #[cold]
+    #[inline(never)]
     fn reap<A: Io>(&mut self, handle: Handle, io: &mut A) {
         if let Some(entry) = self.table.remove(handle) {
             self.stats.closed += 1;
@@ -669,7 +700,11 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
     }
 
-    /// A segment that matched no connection.
+    /// A segment that matched no connection. Out of line (with the
+    /// listener, SYN and cookie paths it reaches): the established fast
+    /// path stays compact.
+    #[cold]
+    #[inline(never)]
     fn on_unmatched<D: Device, A: Io>(
         &mut self,
         packet: ip::In<'_, '_, D>,
@@ -704,7 +739,7 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         }
         self.stats.rx_no_connection += 1;
         if !flags.contains(TcpFlags::RST) {
-            self.send_reset(packet, &connection::reset_for(&repr));
+            self.send_reset(packet, &repr);
         }
     }
 
@@ -831,9 +866,12 @@ impl<'a, C: CongestionControl> Endpoint<'a, C> {
         Some(handle)
     }
 
-    /// Sends the RST `rst` in place of the received packet.
-    fn send_reset<D: Device>(&mut self, packet: ip::In<'_, '_, D>, rst: &TcpRepr) {
-        if self.send_reply(packet, rst) {
+    /// Answers the received segment `seg` with a RST (RFC 9293 3.10.7.1),
+    /// sent in place of the received packet.
+    #[cold]
+    #[inline(never)]
+    fn send_reset<D: Device>(&mut self, packet: ip::In<'_, '_, D>, seg: &TcpRepr) {
+        if self.send_reply(packet, &connection::reset_for(seg)) {
             self.stats.tx_resets += 1;
         }
     }
@@ -966,24 +1004,7 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
     fn receive(&mut self, packet: ip::In<'_, '_, D>) {
         let ip_repr = packet.repr();
         if ip_repr.protocol() != IpProtocol::Tcp {
-            if matches!(ip_repr.protocol(), IpProtocol::Icmp | IpProtocol::Icmpv6) {
-                let checksum = match ip_repr.protocol() {
-                    IpProtocol::Icmp => packet.info().capabilities.icmpv4.rx,
-                    _ => packet.info().capabilities.icmpv6.rx,
-                };
-                let bytes = packet.payload();
-                if let Some(mtu) = icmp_error::path_mtu(
-                    ip_repr.protocol(),
-                    ip_repr.src(),
-                    ip_repr.dst(),
-                    bytes,
-                    checksum,
-                ) {
-                    self.endpoint.on_path_mtu(mtu);
-                    return;
-                }
-            }
-            return self.next.receive(packet);
+            return self.not_tcp(packet);
         }
         let endpoint = &mut *self.endpoint;
         let checksum = packet.info().capabilities.tcp.rx;
@@ -995,38 +1016,38 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         );
         let repr = match parsed {
             Ok(repr) => repr,
-            Err(WireError::BadChecksum) => {
-                endpoint.stats.rx_bad_checksum += 1;
-                return;
-            }
-            Err(WireError::Truncated | WireError::BadLength) => {
-                endpoint.stats.rx_truncated += 1;
-                return;
-            }
-            Err(_) => {
-                endpoint.stats.rx_malformed += 1;
-                return;
-            }
+            Err(err) => return endpoint.stats.count_malformed(err),
         };
         if !packet.is_unicast_to_host() {
-            endpoint.stats.rx_not_unicast += 1;
-            return;
+            return endpoint.stats.count_not_unicast();
         }
-        let tuple = FourTuple {
-            local: ip_repr.dst(),
-            local_port: repr.dst_port,
-            remote: ip_repr.src(),
-            remote_port: repr.src_port,
-        };
         let now = packet.info().timestamp;
         // A handle's tuple is that of a live entry only (the generation
         // check), and tuples are unique in the table: a match is the entry
-        // `find` would return.
-        let recent = endpoint
-            .recent
-            .filter(|&h| endpoint.table.tuple_ref(h) == Some(&tuple));
-        let Some(handle) = recent.or_else(|| endpoint.table.find(&tuple)) else {
-            return endpoint.on_unmatched(packet, tuple, repr, &mut self.io);
+        // `find` would return. Compared field by field, the ports first:
+        // the tuple is only built for a lookup.
+        let recent = endpoint.recent.filter(|&h| {
+            endpoint.table.tuple_ref(h).is_some_and(|t| {
+                t.local_port == repr.dst_port
+                    && t.remote_port == repr.src_port
+                    && t.local == ip_repr.dst()
+                    && t.remote == ip_repr.src()
+            })
+        });
+        let handle = match recent {
+            Some(handle) => handle,
+            None => {
+                let tuple = FourTuple {
+                    local: ip_repr.dst(),
+                    local_port: repr.dst_port,
+                    remote: ip_repr.src(),
+                    remote_port: repr.src_port,
+                };
+                match endpoint.table.find(&tuple) {
+                    Some(handle) => handle,
+                    None => return endpoint.on_unmatched(packet, tuple, repr, &mut self.io),
+                }
+            }
         };
         endpoint.recent = Some(handle);
         endpoint.stats.rx_segments += 1;
@@ -1038,8 +1059,39 @@ impl<D: Device, A: Io, C: CongestionControl, N: ip::Recv<D>> ip::Recv<D>
         let payload = tcp_payload(packet.payload(), &repr);
         let reaction = endpoint.deliver(handle, &repr, payload, now, &mut self.io);
         if reaction.reset {
-            endpoint.send_reset(packet, &connection::reset_for(&repr));
+            endpoint.send_reset(packet, &repr);
         }
+    }
+}
+
+impl<A: Io, C: CongestionControl, N> Receiver<'_, '_, A, C, N> {
+    /// A packet of another protocol: an ICMP error about a TCP path, or
+    /// the next handler's. Out of line: the TCP fast path stays compact.
+    #[cold]
+    #[inline(never)]
+    fn not_tcp<D: Device>(&mut self, packet: ip::In<'_, '_, D>)
+    where
+        N: ip::Recv<D>,
+    {
+        let ip_repr = packet.repr();
+        if matches!(ip_repr.protocol(), IpProtocol::Icmp | IpProtocol::Icmpv6) {
+            let checksum = match ip_repr.protocol() {
+                IpProtocol::Icmp => packet.info().capabilities.icmpv4.rx,
+                _ => packet.info().capabilities.icmpv6.rx,
+            };
+            let bytes = packet.payload();
+            if let Some(mtu) = icmp_error::path_mtu(
+                ip_repr.protocol(),
+                ip_repr.src(),
+                ip_repr.dst(),
+                bytes,
+                checksum,
+            ) {
+                self.endpoint.on_path_mtu(mtu);
+                return;
+            }
+        }
+        self.next.receive(packet)
     }
 }
 
@@ -1151,42 +1203,20 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
     ) {
         self.settled = None;
         let endpoint = &mut *self.endpoint;
-        let Some((local, remote)) = endpoint
-            .table
-            .tuple_ref(handle)
-            .map(|t| (t.local, t.remote))
-        else {
+        let header_len = t.repr.buffer_len();
+        // The addresses go straight from the table into the IP request.
+        let Some(init) = endpoint.table.tuple_ref(handle).map(|tuple| ip::Init {
+            src: Some(tuple.local),
+            dst: tuple.remote,
+            protocol: IpProtocol::Tcp,
+            payload_len: header_len + t.repr.payload_len,
+        }) else {
             return;
         };
         let checksum = raw.info().capabilities.tcp.tx;
-        let header_len = t.repr.buffer_len();
-        let init = ip::Init {
-            src: Some(local),
-            dst: remote,
-            protocol: IpProtocol::Tcp,
-            payload_len: header_len + t.repr.payload_len,
-        };
         let mut out = match raw.prepare(init) {
             Ok(out) => out,
-            Err(err) => {
-                // Deferrals while the next hop is resolved are no errors.
-                if !matches!(err, ip::Error::Unresolved) {
-                    endpoint.stats.tx_errors += 1;
-                }
-                // The next buffer starts with the next connection:
-                // starting again here would give every buffer to a
-                // connection whose neighbor never answers (a SYN from a
-                // spoofed address on the link), and no other connection
-                // would send. The connection's timer runs meanwhile.
-                endpoint.cursor = endpoint.cursor.wrapping_add(1);
-                if let Some(entry) = endpoint.table.get_mut(handle) {
-                    entry.conn.on_unsent(now);
-                    if entry.conn.state() == State::Closed {
-                        endpoint.reap(handle, &mut self.io);
-                    }
-                }
-                return;
-            }
+            Err(err) => return self.unsent(err, handle, now),
         };
         if t.ect {
             out.set_ecn(Ecn::Ect0);
@@ -1205,13 +1235,11 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
         if filled != t.repr.payload_len {
             // The buffer gave fewer bytes than it said it had: sending
             // garbage in their place would corrupt the stream.
-            endpoint.stats.tx_errors += 1;
-            return;
+            return endpoint.stats.count_tx_error();
         }
         let mut packet = TcpPacket::new_unchecked(bytes);
         if t.repr.emit(&mut packet, src, dst, checksum).is_err() {
-            endpoint.stats.tx_errors += 1;
-            return;
+            return endpoint.stats.count_tx_error();
         }
         match out.send() {
             Ok(()) => {
@@ -1235,7 +1263,31 @@ impl<A: Io, C: CongestionControl> Sender<'_, '_, A, C> {
                     }
                 }
             }
-            Err(_) => endpoint.stats.tx_errors += 1,
+            Err(_) => endpoint.stats.count_tx_error(),
+        }
+    }
+
+    /// The IP layer could not prepare connection `handle`'s segment.
+    /// Out of line: rare, and the send fast path stays compact.
+    #[cold]
+    #[inline(never)]
+    fn unsent(&mut self, err: ip::Error, handle: Handle, now: Instant) {
+        let endpoint = &mut *self.endpoint;
+        // Deferrals while the next hop is resolved are no errors.
+        if !matches!(err, ip::Error::Unresolved) {
+            endpoint.stats.tx_errors += 1;
+        }
+        // The next buffer starts with the next connection: starting again
+        // here would give every buffer to a connection whose neighbor
+        // never answers (a SYN from a spoofed address on the link), and no
+        // other connection would send. The connection's timer runs
+        // meanwhile.
+        endpoint.cursor = endpoint.cursor.wrapping_add(1);
+        if let Some(entry) = endpoint.table.get_mut(handle) {
+            entry.conn.on_unsent(now);
+            if entry.conn.state() == State::Closed {
+                endpoint.reap(handle, &mut self.io);
+            }
         }
     }
 }
