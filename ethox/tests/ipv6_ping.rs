@@ -140,12 +140,17 @@ fn carry(from: &mut Host, to: &mut Host) -> usize {
     MemoryLink::transfer(&mut from.nic, &mut to.nic)
 }
 
-#[test]
-fn ping6_resolves_with_neighbor_discovery_then_is_answered() {
+/// A (fd00::1) and B (fd00::2), their clocks at `now`.
+fn hosts_at(now: Instant) -> (Host, Host) {
     let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
-    let now = Instant::from_secs(3);
     a.nic.set_time(now);
     b.nic.set_time(now);
+    (a, b)
+}
+
+#[test]
+fn ping6_resolves_with_neighbor_discovery_then_is_answered() {
+    let (mut a, mut b) = hosts_at(Instant::from_secs(3));
     let mut ping = Ping6::new(B, 2);
     let mut quiet = Ping6::new(A, 0);
 
@@ -436,10 +441,7 @@ fn unrecognized_options_that_ask_for_it_get_a_parameter_problem() {
 /// host's addresses is seen by the very next packet.
 #[test]
 fn a_remembered_resolution_follows_the_addresses() {
-    let (mut a, mut b) = (Host::new(1, A), Host::new(2, B));
-    let now = Instant::from_secs(3);
-    a.nic.set_time(now);
-    b.nic.set_time(now);
+    let (mut a, mut b) = hosts_at(Instant::from_secs(3));
     let mut quiet = Ping6::new(A, 0);
     let mut first = Ping6::new(B, 1);
     assert_eq!(a.send(&mut first), 1); // neighbor solicitation
