@@ -1984,12 +1984,73 @@ pub struct Receiver<'e, 'a, U> {
     upper: U,
 }
 
+impl<U> Receiver<'_, '_, U> {
+    /// An IGMP message in an IPv4 packet of this host.
+    #[cold]
+    #[inline(never)]
+    fn receive_igmp<D: Device>(
+        &mut self,
+        frame: eth::In<'_, '_, D>,
+        header_len: usize,
+        payload_len: usize,
+    ) {
+        let checksum = frame.info().capabilities.ipv4.rx;
+        let message = frame
+            .payload()
+            .get(header_len..header_len + payload_len)
+            .unwrap_or(&[]);
+        self.endpoint.receive_igmp(message, checksum);
+    }
+
+    /// An IPv6 packet: checked, extension headers walked, neighbor
+    /// discovery answered, the rest handed up.
+    #[inline(never)]
+    fn receive_ipv6<D: Device>(&mut self, frame: eth::In<'_, '_, D>, now: Instant)
+    where
+        U: Recv<D>,
+    {
+        let Some((repr, offset, id)) = self.endpoint.check_ipv6(frame.payload(), now) else {
+            if let Some((fixed, pointer)) = self.endpoint.state.param_problem.take() {
+                let packet = In {
+                    frame,
+                    repr: IpRepr::V6(fixed),
+                    header_len: ipv6::HEADER_LEN,
+                    reassembled: None,
+                    endpoint: self.endpoint,
+                };
+                let _ = packet.send_error(IcmpError::UnrecognizedOption(pointer));
+            }
+            return;
+        };
+        // Neighbor discovery is never fragmented (RFC 6980).
+        let frame = if repr.next_header == IpProtocol::Icmpv6 && id.is_none() {
+            match self.endpoint.receive_ndisc(frame, repr, offset) {
+                Some(frame) => frame,
+                None => return,
+            }
+        } else {
+            frame
+        };
+        self.endpoint.state.stats.rx_delivered += 1;
+        self.upper.receive(In {
+            frame,
+            repr: IpRepr::V6(repr),
+            header_len: offset,
+            reassembled: id,
+            endpoint: self.endpoint,
+        });
+        if let Some(id) = id {
+            self.endpoint.release(id);
+        }
+    }
+}
+
 impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
     fn receive(&mut self, frame: eth::In<'_, '_, D>) {
         let now = frame.info().timestamp;
         self.endpoint.expire_fragments(now);
         self.endpoint.expire_routes(now);
-        let (repr, header_len, frame, reassembled) = match frame.repr().ethertype {
+        let (repr, header_len, reassembled) = match frame.repr().ethertype {
             EtherType::Arp => return self.endpoint.receive_arp(frame),
             EtherType::Ipv4 => {
                 let checksum = frame.info().capabilities.ipv4.rx;
@@ -1998,41 +2059,12 @@ impl<D: Device, U: Recv<D>> eth::Recv<D> for Receiver<'_, '_, U> {
                     return;
                 };
                 if repr.protocol == IpProtocol::Igmp {
-                    let checksum = frame.info().capabilities.ipv4.rx;
-                    let message = frame
-                        .payload()
-                        .get(header_len..header_len + repr.payload_len)
-                        .unwrap_or(&[]);
-                    return self.endpoint.receive_igmp(message, checksum);
+                    return self.receive_igmp(frame, header_len, repr.payload_len);
                 }
-                (IpRepr::V4(repr), header_len, frame, id)
+                (IpRepr::V4(repr), header_len, id)
             }
-            EtherType::Ipv6 => {
-                let Some((repr, offset, id)) = self.endpoint.check_ipv6(frame.payload(), now)
-                else {
-                    if let Some((fixed, pointer)) = self.endpoint.state.param_problem.take() {
-                        let packet = In {
-                            frame,
-                            repr: IpRepr::V6(fixed),
-                            header_len: ipv6::HEADER_LEN,
-                            reassembled: None,
-                            endpoint: self.endpoint,
-                        };
-                        let _ = packet.send_error(IcmpError::UnrecognizedOption(pointer));
-                    }
-                    return;
-                };
-                // Neighbor discovery is never fragmented (RFC 6980).
-                let frame = if repr.next_header == IpProtocol::Icmpv6 && id.is_none() {
-                    match self.endpoint.receive_ndisc(frame, repr, offset) {
-                        Some(frame) => frame,
-                        None => return,
-                    }
-                } else {
-                    frame
-                };
-                (IpRepr::V6(repr), offset, frame, id)
-            }
+            // Out of line: the IPv4 path above stays compact.
+            EtherType::Ipv6 => return self.receive_ipv6(frame, now),
             _ => {
                 self.endpoint.state.stats.rx_unknown_ethertype += 1;
                 net_drop!("ip: dropped: rx_unknown_ethertype");
