@@ -433,6 +433,40 @@ impl Scoreboard {
     }
 }
 
+/// Sender flags that are rarely set, one bit each: most polls find none
+/// set, and one test says so (see [`Connection::nothing_to_send`]). The ACK
+/// and congestion window flags, written on every segment, stay `bool`s: as
+/// bits they cost more to write than the test saves (measured).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Owed(u8);
+
+impl Owed {
+    /// Abort requested: a RST goes out next.
+    const RST: u8 = 1;
+    /// A keep-alive is due.
+    const KEEP_ALIVE: u8 = 1 << 1;
+    /// The probe timer fired: the next segment is the tail loss probe.
+    const TAIL_PROBE: u8 = 1 << 2;
+    /// The application closed: a FIN follows the queued data.
+    const FIN: u8 = 1 << 3;
+
+    /// Whether `bit` is set.
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// Sets `bit` if `on`, clears it otherwise (without a branch: `on` is
+    /// often computed).
+    fn set(&mut self, bit: u8, on: bool) {
+        self.0 = (self.0 & !bit) | (u8::from(on) * bit);
+    }
+
+    /// Whether any flag is set.
+    fn any(self) -> bool {
+        self.0 != 0
+    }
+}
+
 /// One TCP connection's state. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct Connection<C = Congestion> {
@@ -459,12 +493,11 @@ pub struct Connection<C = Congestion> {
     snd_shift: u8,
     /// Bytes our MSS: the most payload a segment carries, options aside.
     mss: usize,
-    /// The application closed: a FIN follows the queued data.
-    fin_queued: bool,
     /// Where our FIN sits, once sent.
     fin_seq: Option<SeqNumber>,
-    /// Abort requested: a RST goes out next.
-    rst_queued: bool,
+    /// Rarely set sender flags: a RST, a keep-alive, a probe, a FIN (see
+    /// [`Owed`]).
+    owed: Owed,
 
     // Receive sequence space.
     irs: SeqNumber,
@@ -514,6 +547,7 @@ pub struct Connection<C = Congestion> {
     /// retransmission timeout (its next hop was not resolved, or there
     /// was no route).
     blocked: bool,
+    /// An ACK goes out on the next poll, data or not.
     ack_now: bool,
     /// Duplicate ACKs still owed: one per out-of-order segment (RFC 5681
     /// 4.2), also when several arrive before the next poll.
@@ -540,8 +574,6 @@ pub struct Connection<C = Congestion> {
     persist_backoff: u32,
     /// A zero-window probe is due.
     probe_due: bool,
-    /// A keep-alive is due.
-    keep_alive_due: bool,
     /// Last time anything arrived, for keep-alive.
     last_heard: Instant,
     keep_alive_at: Option<Instant>,
@@ -561,8 +593,6 @@ pub struct Connection<C = Congestion> {
     scoreboard: Scoreboard,
     /// When the tail loss probe timer (RFC 8985 7.2) fires.
     tlp_at: Option<Instant>,
-    /// The probe timer fired: the next segment is the probe.
-    tlp_due: bool,
     /// The probe in flight: where it starts. One per episode.
     tlp_probe: Option<SeqNumber>,
     /// The probe was SACKed above a hole: everything not SACKed below
@@ -621,9 +651,10 @@ impl<C: CongestionControl> Connection<C> {
             max_snd_wnd: 0,
             snd_shift: 0,
             mss: usize::from(DEFAULT_PEER_MSS),
-            fin_queued: false,
             fin_seq: None,
-            rst_queued: false,
+            owed: Owed::default(),
+            ack_now: false,
+            cwnd_limited: false,
             irs: SeqNumber(0),
             rcv_nxt: SeqNumber(0),
             rcv_adv: SeqNumber(0),
@@ -648,19 +679,16 @@ impl<C: CongestionControl> Connection<C> {
             stalled_since: None,
             syn_sent: 0,
             blocked: false,
-            ack_now: false,
             dup_acks_owed: 0,
             dup_acks_paid: 0,
             ack_delayed_until: None,
             unacked_segments: 0,
-            cwnd_limited: false,
             limited_bytes: 0,
             rcv_mss: 0,
             time_wait_until: None,
             persist_at: None,
             persist_backoff: 0,
             probe_due: false,
-            keep_alive_due: false,
             last_heard: now,
             keep_alive_at: None,
             keep_alive_sent: 0,
@@ -672,7 +700,6 @@ impl<C: CongestionControl> Connection<C> {
             high_rxt: iss,
             scoreboard: Scoreboard::default(),
             tlp_at: None,
-            tlp_due: false,
             tlp_probe: None,
             probe_lost_edge: None,
             stats: ConnectionStats::default(),
@@ -832,7 +859,7 @@ impl<C: CongestionControl> Connection<C> {
     pub fn close(&mut self) {
         match self.state {
             State::SynSent | State::SynReceived | State::Established | State::CloseWait => {
-                self.fin_queued = true
+                self.owed.set(Owed::FIN, true)
             }
             _ => {}
         }
@@ -844,7 +871,7 @@ impl<C: CongestionControl> Connection<C> {
         match self.state {
             State::Closed | State::TimeWait => self.finish(CloseReason::Aborted),
             State::SynSent => self.finish(CloseReason::Aborted),
-            _ => self.rst_queued = true,
+            _ => self.owed.set(Owed::RST, true),
         }
     }
 
@@ -881,7 +908,7 @@ impl<C: CongestionControl> Connection<C> {
     /// When this connection next needs `poll_transmit` although no
     /// segment arrived: the earliest of its timers.
     pub fn next_deadline(&self) -> Option<Instant> {
-        if self.ack_now || self.rst_queued {
+        if self.ack_now || self.owed.has(Owed::RST) {
             return Some(Instant::ZERO);
         }
         // The keep-alive timer is armed lazily by `on_timers`: report it
@@ -1606,7 +1633,7 @@ impl<C: CongestionControl> Connection<C> {
         }
         // A new ACK ends the probe episode (RFC 8985 7.4).
         self.tlp_probe = None;
-        self.tlp_due = false;
+        self.owed.set(Owed::TAIL_PROBE, false);
         self.arm_tail_probe(now);
     }
 
@@ -1804,7 +1831,7 @@ impl<C: CongestionControl> Connection<C> {
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.tlp_at = None;
-        self.tlp_due = false;
+        self.owed.set(Owed::TAIL_PROBE, false);
         self.close_reason.get_or_insert(reason);
         self.retransmit_at = None;
         self.ack_delayed_until = None;
@@ -1837,8 +1864,10 @@ impl<C: CongestionControl> Connection<C> {
         }
         if self.tlp_at.is_some_and(|at| now >= at) {
             self.tlp_at = None;
-            self.tlp_due =
-                self.in_flight() > 0 && self.recovery.is_none() && self.tlp_probe.is_none();
+            self.owed.set(
+                Owed::TAIL_PROBE,
+                self.in_flight() > 0 && self.recovery.is_none() && self.tlp_probe.is_none(),
+            );
         }
         if self.persist_at.is_some_and(|at| now >= at) {
             self.persist_at = None;
@@ -1855,11 +1884,11 @@ impl<C: CongestionControl> Connection<C> {
             let at = *self.keep_alive_at.get_or_insert(self.last_heard + idle);
             if now >= at {
                 if self.keep_alive_sent >= self.config.keep_alive_probes {
-                    self.rst_queued = true;
+                    self.owed.set(Owed::RST, true);
                     self.close_reason = Some(CloseReason::TimedOut);
                 } else {
                     self.keep_alive_sent += 1;
-                    self.keep_alive_due = true;
+                    self.owed.set(Owed::KEEP_ALIVE, true);
                     // Probes repeat at the RTO-like interval of 75 s in
                     // RFC 1122; we use a tenth of the idle time, at least 1 s.
                     let interval = (idle / 10).max(Duration::from_secs(1));
@@ -1904,7 +1933,7 @@ impl<C: CongestionControl> Connection<C> {
         if let Some(limit) = self.config.user_timeout
             && now.saturating_duration_since(stalled) >= limit
         {
-            self.rst_queued = true;
+            self.owed.set(Owed::RST, true);
             self.close_reason = Some(CloseReason::TimedOut);
             return;
         }
@@ -1920,7 +1949,7 @@ impl<C: CongestionControl> Connection<C> {
         self.snd_nxt = self.snd_una;
         self.scoreboard.clear();
         self.tlp_at = None;
-        self.tlp_due = false;
+        self.owed.set(Owed::TAIL_PROBE, false);
         self.tlp_probe = None;
         self.probe_lost_edge = None;
         self.recovery = Some(self.snd_max);
@@ -1983,13 +2012,10 @@ impl<C: CongestionControl> Connection<C> {
         recv: &dyn RecvBuffer,
     ) -> bool {
         let due = |timer: Option<Instant>| timer.is_some_and(|at| now >= at);
-        // No RST, no ACK owed, no probe; data_segment: no recovery, no
-        // FIN, `cwnd_limited` already cleared.
-        if self.rst_queued
+        // No RST, keep-alive, probe or FIN owed, no ACK owed; data_segment:
+        // `cwnd_limited` already cleared, no recovery.
+        if self.owed.any()
             || self.ack_now
-            || self.keep_alive_due
-            || self.tlp_due
-            || self.fin_queued
             || self.cwnd_limited
             || self.state != State::Established
             || self.recovery.is_some()
@@ -2079,7 +2105,7 @@ impl<C: CongestionControl> Connection<C> {
         let window = recv.window();
         self.rcv_buf = self.rcv_buf.max(window);
         self.on_timers(now, send);
-        if self.rst_queued {
+        if self.owed.has(Owed::RST) {
             return Some(self.rst_segment(now, recv));
         }
         match self.state {
@@ -2095,11 +2121,11 @@ impl<C: CongestionControl> Connection<C> {
         if let Some(t) = self.data_segment(now, send, recv, max_payload, segmented) {
             return Some(t);
         }
-        if self.tlp_due {
+        if self.owed.has(Owed::TAIL_PROBE) {
             let seg_max = self.payload_per_segment().min(max_payload);
             match self.tail_probe(now, send, recv, seg_max) {
                 Some(t) => return Some(t),
-                None => self.tlp_due = false,
+                None => self.owed.set(Owed::TAIL_PROBE, false),
             }
         }
         // Whatever held data back, unacknowledged data always has a timer
@@ -2114,7 +2140,7 @@ impl<C: CongestionControl> Connection<C> {
         {
             self.retransmit_at = Some(self.rto_deadline(now));
         }
-        if self.keep_alive_due {
+        if self.owed.has(Owed::KEEP_ALIVE) {
             // RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1, no data.
             let seq = self.snd_una - 1u32;
             return Some(self.bare_segment(now, TcpFlags::empty(), seq, recv));
@@ -2489,7 +2515,8 @@ impl<C: CongestionControl> Connection<C> {
 
         let offset = self.snd_nxt.checked_distance(self.snd_una).unwrap_or(0);
         // Not sent yet, or sent and gone back over after a timeout.
-        let fin_pending = self.fin_queued && self.fin_seq.is_none_or(|fin| self.snd_nxt <= fin);
+        let fin_pending =
+            self.owed.has(Owed::FIN) && self.fin_seq.is_none_or(|fin| self.snd_nxt <= fin);
         let available = queued.saturating_sub(offset);
         if available == 0 && !fin_pending {
             self.cwnd_limited = false;
@@ -2685,7 +2712,7 @@ impl<C: CongestionControl> Connection<C> {
         let len = len.min(queued.saturating_sub(offset));
         let mut flags = TcpFlags::empty();
         let ends_data = offset + len == queued;
-        if self.fin_queued && ends_data {
+        if self.owed.has(Owed::FIN) && ends_data {
             flags |= TcpFlags::FIN;
         }
         if len == 0 && !flags.contains(TcpFlags::FIN) {
@@ -2718,8 +2745,8 @@ impl<C: CongestionControl> Connection<C> {
     /// ever). A RST that cannot go out is given up: the connection ends
     /// without it.
     pub(crate) fn on_unsent(&mut self, now: Instant) {
-        if self.rst_queued {
-            self.rst_queued = false;
+        if self.owed.has(Owed::RST) {
+            self.owed.set(Owed::RST, false);
             self.finish(CloseReason::Aborted);
             return;
         }
@@ -2776,8 +2803,8 @@ impl<C: CongestionControl> Connection<C> {
             return self.on_syn_sent(now, seq);
         }
         if seg_len == 0 {
-            if self.keep_alive_due && seq == self.snd_una - 1u32 {
-                self.keep_alive_due = false;
+            if self.owed.has(Owed::KEEP_ALIVE) && seq == self.snd_una - 1u32 {
+                self.owed.set(Owed::KEEP_ALIVE, false);
             }
             return;
         }
@@ -2795,7 +2822,7 @@ impl<C: CongestionControl> Connection<C> {
                 self.rtt_probe = Some((end, now));
             }
         }
-        let tail_probe = self.tlp_due;
+        let tail_probe = self.owed.has(Owed::TAIL_PROBE);
         if tail_probe {
             self.on_tail_probe_sent(now, seq);
         }
@@ -2829,7 +2856,7 @@ impl<C: CongestionControl> Connection<C> {
     #[cold]
     #[inline(never)]
     fn on_reset_sent(&mut self) {
-        self.rst_queued = false;
+        self.owed.set(Owed::RST, false);
         self.finish(CloseReason::Aborted);
     }
 
@@ -2895,7 +2922,7 @@ impl<C: CongestionControl> Connection<C> {
     #[cold]
     #[inline(never)]
     fn on_tail_probe_sent(&mut self, now: Instant, seq: SeqNumber) {
-        self.tlp_due = false;
+        self.owed.set(Owed::TAIL_PROBE, false);
         self.tlp_probe = Some(seq);
         self.stats.tail_probes += 1;
         self.retransmit_at = Some(self.rto_deadline(now));
