@@ -206,23 +206,41 @@ impl Accumulator {
         protocol: IpProtocol,
         length: u32,
     ) -> Self {
-        let protocol = u16::from(u8::from(protocol));
         match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 // An IPv4 datagram cannot carry more than 65535 bytes.
                 let length = u16::try_from(length).unwrap_or(u16::MAX);
-                self.bytes4(s.octets())
-                    .bytes4(d.octets())
-                    .word(protocol)
-                    .word(length)
+                self.ipv4_pseudo_header(s, d, protocol.into(), length)
             }
-            (IpAddr::V6(s), IpAddr::V6(d)) => self
-                .bytes(&s.octets())
-                .bytes(&d.octets())
-                .bytes4(length.to_be_bytes())
-                .word(protocol),
-            (s, d) => self.word(mixed_pseudo_header(s, d, protocol as u8, length)),
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                self.ipv6_pseudo_header(s, d, protocol.into(), length)
+            }
+            (s, d) => self.word(mixed_pseudo_header(s, d, protocol.into(), length)),
         }
+    }
+
+    /// Adds an IPv4 pseudo-header (see [`ipv4_pseudo_header`]).
+    #[inline]
+    fn ipv4_pseudo_header(self, src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Self {
+        self.bytes4(src.octets())
+            .bytes4(dst.octets())
+            .word(u16::from(protocol))
+            .word(length)
+    }
+
+    /// Adds an IPv6 pseudo-header (see [`ipv6_pseudo_header`]).
+    #[inline]
+    fn ipv6_pseudo_header(
+        self,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        next_header: u8,
+        length: u32,
+    ) -> Self {
+        self.bytes(&src.octets())
+            .bytes(&dst.octets())
+            .bytes4(length.to_be_bytes())
+            .word(u16::from(next_header))
     }
 
     /// The sum of everything added, as [`sum`] gives it.
@@ -236,14 +254,9 @@ impl Accumulator {
 /// zero, protocol, and the upper-layer length.
 #[inline]
 pub fn ipv4_pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u16 {
-    // Each address read as one 32-bit number is its two 16-bit words
-    // weighted by 2^16, which the end-around fold reduces to their sum;
-    // three adds and one fold instead of six 16-bit additions.
-    let words = u64::from(src.to_bits())
-        + u64::from(dst.to_bits())
-        + u64::from(protocol)
-        + u64::from(length);
-    fold_to_16(words)
+    Accumulator::new()
+        .ipv4_pseudo_header(src, dst, protocol, length)
+        .sum()
 }
 
 /// Sum of the IPv6 pseudo-header (RFC 8200 section 8.1): source,
@@ -251,14 +264,9 @@ pub fn ipv4_pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u1
 /// header value.
 #[inline]
 pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
-    // As for IPv4: 64-bit pieces of the addresses, added with end-around
-    // carry, fold to the sum of their 16-bit words.
-    let (s, d) = (src.to_bits(), dst.to_bits());
-    let mut acc = add64(s as u64, (s >> 64) as u64);
-    acc = add64(acc, d as u64);
-    acc = add64(acc, (d >> 64) as u64);
-    acc = add64(acc, u64::from(length) + u64::from(next_header));
-    fold_to_16(acc)
+    Accumulator::new()
+        .ipv6_pseudo_header(src, dst, next_header, length)
+        .sum()
 }
 
 /// Sum of the pseudo-header for an upper-layer packet of `length` bytes
@@ -270,15 +278,9 @@ pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length:
 /// IPv4-mapped IPv6 form rather than panicking.
 #[inline]
 pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: IpProtocol, length: u32) -> u16 {
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            // An IPv4 datagram cannot carry more than 65535 bytes.
-            let length = u16::try_from(length).unwrap_or(u16::MAX);
-            ipv4_pseudo_header(s, d, protocol.into(), length)
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => ipv6_pseudo_header(s, d, protocol.into(), length),
-        (s, d) => mixed_pseudo_header(s, d, protocol.into(), length),
-    }
+    Accumulator::new()
+        .pseudo_header(src, dst, protocol, length)
+        .sum()
 }
 
 /// [`pseudo_header`] for addresses of different families, out of line:
