@@ -59,6 +59,15 @@ fn config((mode, single_thread): (RxMode, bool)) -> Config {
     }
 }
 
+/// [`config`] with the kernel's offloads on frames of `frame_size` bytes.
+fn offload_config(mode: (RxMode, bool), frame_size: usize) -> Config {
+    Config {
+        frame_size,
+        offload: true,
+        ..config(mode)
+    }
+}
+
 /// The stack with `app` on a new TAP in `netns`, the kernel side up with
 /// its address.
 fn start_on_tap(netns: &Netns, mode: (RxMode, bool), app: App) -> sys_net::Running {
@@ -158,11 +167,7 @@ fn a_tap_with_offloads_reports_unfinished_checksums_and_answers() {
     for (mode, frame_size) in MODES.into_iter().zip([1514, 65_535, 1514]) {
         let netns = Netns::new("uring-tap-vnet");
         let running = start(&netns, TAP_STACK, echo_app(), move || {
-            let config = Config {
-                frame_size,
-                offload: true,
-                ..config(mode)
-            };
+            let config = offload_config(mode, frame_size);
             let nic = UringNic::open_tap(TAP, &config).expect("io_uring TAP with offloads");
             // Segmentation needs buffers for 64 KiB frames.
             assert_eq!(nic.segmentation_offload(), frame_size == 65_535);
@@ -190,11 +195,7 @@ fn a_packet_socket_with_offloads_reports_unfinished_checksums_and_answers() {
         let peer = Netns::new("uring-veth-vnet-b");
         veth_pair(&ours, OURS, &peer, PEER, VETH_KERNEL);
         let running = start(&ours, VETH_STACK, echo_app(), move || {
-            let config = Config {
-                frame_size,
-                offload: true,
-                ..config(mode)
-            };
+            let config = offload_config(mode, frame_size);
             let nic = UringNic::open_packet(OURS, &config).expect("io_uring packet socket");
             assert_eq!(nic.segmentation_offload(), frame_size == 65_535);
             let mac = nic.mac_address().expect("an interface's address");
